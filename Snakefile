@@ -1,0 +1,37 @@
+"""painflow: personalized brain decoding of spontaneous pain.
+
+Raw BIDS + fMRIPrep derivatives -> region signals -> edge features ->
+nested leave-one-session-out LASSO-PCR -> metrics and figures.
+"""
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+wildcard_constraints:
+    subject="[a-zA-Z0-9]+",
+    session="[a-zA-Z0-9]+",
+    run="[a-zA-Z0-9]+",
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/signals.smk"
+include: "workflow/rules/features.smk"
+include: "workflow/rules/decoding.smk"
+include: "workflow/rules/evaluation.smk"
+
+
+rule all:
+    input:
+        dataset_description(),
+        expand(subject_path("metrics", ".tsv"), subject=SUBJECTS),
+        expand(subject_path("qc", ".tsv", folder="qc"), subject=SUBJECTS),
+        expand(subject_path("model", ".npz"), subject=SUBJECTS),
+        expand(figure_path("{figure}"), subject=SUBJECTS, figure=FIGURES),

@@ -1,0 +1,22 @@
+"""Snakemake adapter of painflow.steps.evaluation.evaluate."""
+
+from painflow.steps.evaluation import evaluate
+from painflow.steps.logs import logged
+
+with logged(snakemake.log[0]):
+    evaluate(
+        predictions=snakemake.input.predictions,
+        qc_files=list(snakemake.input.qc),
+        sessions=snakemake.params.sessions,
+        runs=snakemake.params.runs,
+        subject=snakemake.wildcards.subject,
+        time_bins=snakemake.params.time_bins,
+        scales=snakemake.params.scales,
+        n_bootstrap=snakemake.params.n_bootstrap,
+        seed=snakemake.params.seed,
+        metrics_out=snakemake.output.metrics,
+        figures_out={
+            name: getattr(snakemake.output, name)
+            for name in ("timecourse", "scatter", "roc")
+        },
+    )

@@ -1,0 +1,19 @@
+"""Snakemake adapter of painflow.steps.signals.extract_signals."""
+
+from painflow.steps.logs import logged
+from painflow.steps.signals import extract_signals
+
+with logged(snakemake.log[0]):
+    extract_signals(
+        bold=snakemake.input.bold,
+        confounds=snakemake.input.confounds,
+        ratings=snakemake.input.ratings,
+        atlas_image=snakemake.input.atlas_image,
+        atlas_labels=snakemake.input.atlas_labels,
+        tr=snakemake.params.tr,
+        denoise=snakemake.params.denoise,
+        alignment=snakemake.params.alignment,
+        rating_column=snakemake.params.rating_column,
+        timeseries_out=snakemake.output.timeseries,
+        qc_out=snakemake.output.qc,
+    )

@@ -1,0 +1,16 @@
+"""Snakemake adapter of painflow.steps.decoding.fit_decoder."""
+
+from painflow.steps.decoding import fit_decoder
+from painflow.steps.logs import logged
+
+with logged(snakemake.log[0]):
+    fit_decoder(
+        features=list(snakemake.input.features),
+        sessions=snakemake.params.sessions,
+        runs=snakemake.params.runs,
+        subject=snakemake.wildcards.subject,
+        max_components=snakemake.params.max_components,
+        predictions_out=snakemake.output.predictions,
+        folds_out=snakemake.output.folds,
+        model_out=snakemake.output.model,
+    )

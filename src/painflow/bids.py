@@ -1,0 +1,121 @@
+"""BIDS names and paths: every file name painflow reads or writes is built here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# BIDS entity order (BIDS specification, appendix "Entity table"), with the
+# derivative entities fMRIPrep and painflow use appended in their usual order.
+ENTITY_ORDER = (
+    ("subject", "sub"),
+    ("session", "ses"),
+    ("task", "task"),
+    ("acquisition", "acq"),
+    ("direction", "dir"),
+    ("run", "run"),
+    ("echo", "echo"),
+    ("recording", "recording"),
+    ("space", "space"),
+    ("atlas", "atlas"),
+    ("res", "res"),
+    ("den", "den"),
+    ("desc", "desc"),
+)
+_KEY_TO_ENTITY = {key: name for name, key in ENTITY_ORDER}
+
+
+def bids_name(entities: dict, suffix: str, extension: str) -> str:
+    """Build a BIDS file name from entities.
+
+    Parameters
+    ----------
+    entities : dict
+        Entity name (``subject``, ``session``, ``task``, ``run``, ...) to
+        value. Entities whose value is None are left out. Values may be
+        Snakemake wildcards such as ``"{subject}"``.
+    suffix : str
+        The BIDS suffix, e.g. ``"bold"``.
+    extension : str
+        The extension including its leading dot, e.g. ``".nii.gz"``.
+
+    Returns
+    -------
+    str
+        e.g. ``"sub-01_ses-02_task-rating_run-1_bold.nii.gz"``.
+    """
+    unknown = set(entities) - {name for name, _ in ENTITY_ORDER}
+    if unknown:
+        raise ValueError(f"unknown BIDS entities: {sorted(unknown)}")
+    parts = [
+        f"{key}-{entities[name]}"
+        for name, key in ENTITY_ORDER
+        if entities.get(name) is not None
+    ]
+    return "_".join([*parts, suffix]) + extension
+
+
+def bids_path(
+    root: str | Path,
+    entities: dict,
+    suffix: str,
+    extension: str,
+    datatype: str | None = "func",
+) -> Path:
+    """Build the path of a BIDS file below a dataset root.
+
+    Parameters
+    ----------
+    root : str or Path
+        The dataset (or derivatives) root folder.
+    entities : dict
+        As in :func:`bids_name`; ``subject`` and ``session`` also give the
+        ``sub-<label>/ses-<label>/`` folders.
+    suffix, extension : str
+        As in :func:`bids_name`.
+    datatype : str or None
+        The data type folder (``func``, ``anat``, ...) or a painflow output
+        folder (``decoding``, ``figures``, ...); None for no folder.
+
+    Returns
+    -------
+    Path
+    """
+    folder = Path(root)
+    if entities.get("subject") is not None:
+        folder = folder / f"sub-{entities['subject']}"
+    if entities.get("session") is not None:
+        folder = folder / f"ses-{entities['session']}"
+    if datatype:
+        folder = folder / datatype
+    return folder / bids_name(entities, suffix, extension)
+
+
+def parse_entities(filename: str | Path) -> dict:
+    """Read the entities, suffix and extension of a BIDS file name.
+
+    Parameters
+    ----------
+    filename : str or Path
+        A BIDS file name or path.
+
+    Returns
+    -------
+    dict
+        Entity names (``subject``, ``session``, ...) to values, plus the keys
+        ``suffix`` and ``extension``.
+
+    Raises
+    ------
+    ValueError
+        When a part of the name is not a ``key-value`` pair.
+    """
+    name = Path(filename).name
+    stem, dot, rest = name.partition(".")
+    parts = stem.split("_")
+    parsed: dict = {"suffix": parts[-1], "extension": dot + rest}
+    for part in parts[:-1]:
+        key, sep, value = part.partition("-")
+        if not sep or not value:
+            raise ValueError(f"{filename}: '{part}' is not a BIDS key-value pair")
+        parsed[_KEY_TO_ENTITY.get(key, key)] = value
+    return parsed

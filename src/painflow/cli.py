@@ -1,0 +1,127 @@
+"""The ``painflow`` command line: one subcommand per library entry point."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _add_simulate(subcommands) -> None:
+    parser = subcommands.add_parser(
+        "simulate",
+        help="simulate a study with a known ground truth",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Write a simulated raw BIDS dataset with continuous pain "
+        "ratings, fMRIPrep-style derivatives under OUT_DIR/derivatives/fmriprep, "
+        "the AAL atlas on the BOLD grid and OUT_DIR/ground_truth.json.",
+    )
+    parser.add_argument("out_dir", metavar="OUT_DIR", help="dataset root to write")
+    parser.add_argument(
+        "--subjects", type=_positive_int, default=2, metavar="N", help="subjects"
+    )
+    parser.add_argument(
+        "--sessions",
+        type=_positive_int,
+        default=12,
+        metavar="N",
+        help="sessions per subject",
+    )
+    parser.add_argument(
+        "--runs", type=_positive_int, default=3, metavar="N", help="runs per session"
+    )
+    parser.add_argument(
+        "--volumes",
+        type=_positive_int,
+        default=300,
+        metavar="N",
+        help="volumes per run",
+    )
+    parser.add_argument(
+        "--tr",
+        type=_positive_float,
+        default=2.0,
+        metavar="SECONDS",
+        help="repetition time",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, metavar="N", help="seed of every random draw"
+    )
+    parser.set_defaults(handler=_run_simulate)
+
+
+def _run_simulate(args: argparse.Namespace) -> None:
+    # Imported here so that other subcommands do not pay for nilearn's import.
+    from painflow.simulate import simulate_study
+
+    simulate_study(
+        args.out_dir,
+        n_subjects=args.subjects,
+        n_sessions=args.sessions,
+        n_runs=args.runs,
+        n_volumes=args.volumes,
+        tr=args.tr,
+        seed=args.seed,
+    )
+    print(
+        f"simulated {args.subjects} subjects x {args.sessions} sessions x "
+        f"{args.runs} runs of {args.volumes} volumes (TR {args.tr:g} s, "
+        f"seed {args.seed}) into {args.out_dir}"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``painflow`` argument parser with all its subcommands.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(
+        prog="painflow",
+        description="Personalized brain decoding of spontaneous pain.",
+    )
+    subcommands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND"
+    )
+    _add_simulate(subcommands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``painflow`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 1 when the library rejects the input.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except ValueError as error:
+        print(f"painflow {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

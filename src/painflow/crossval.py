@@ -1,0 +1,217 @@
+"""Nested leave-one-session-out decoding of one person's ratings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from painflow.decoder import LassoPCR, available_components, component_path
+from painflow.edges import predict_volumes
+
+MIN_SESSIONS = 3
+PREDICTION_COLUMNS = ("session", "run", "volume", "time", "rating", "predicted", "fold")
+
+
+@dataclass(frozen=True)
+class RunFeatures:
+    """The edge features of one included run.
+
+    Attributes
+    ----------
+    session, run : str
+        BIDS labels.
+    arrays : dict
+        As returned by :func:`painflow.edges.run_features`.
+    """
+
+    session: str
+    run: str
+    arrays: dict
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    """An edge-space linear model.
+
+    Attributes
+    ----------
+    coef : numpy.ndarray
+        (edges,) weights.
+    intercept : float
+    n_components : int
+        Number of principal components it uses.
+    inner_r : numpy.ndarray
+        Inner cross-validated correlation for each number of components.
+    """
+
+    coef: np.ndarray
+    intercept: float
+    n_components: int
+    inner_r: np.ndarray
+
+
+def training_set(runs: list[RunFeatures]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stack the rating-bin samples of runs.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        (samples, edges) bin mean edge vectors.
+    y : numpy.ndarray
+        (samples,) bin mean ratings.
+    groups : numpy.ndarray
+        (samples,) session label of each sample.
+    """
+    X = np.concatenate([run.arrays["rating_bin_edges"] for run in runs])
+    y = np.concatenate([run.arrays["rating_bin_rating"] for run in runs])
+    groups = np.concatenate(
+        [np.full(len(run.arrays["rating_bin_rating"]), run.session) for run in runs]
+    )
+    return X, y, groups
+
+
+def correlation(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson correlation; NaN when either side is constant."""
+    x, y = x - x.mean(), y - y.mean()
+    denominator = np.sqrt((x @ x) * (y @ y))
+    return float(x @ y / denominator) if denominator > 0 else float("nan")
+
+
+def inner_curve(
+    X: np.ndarray, y: np.ndarray, groups: np.ndarray, max_components: int | None
+) -> np.ndarray:
+    """Leave-one-session-out correlation of every number of components.
+
+    Parameters
+    ----------
+    X, y, groups : numpy.ndarray
+        Training samples, targets and session labels.
+    max_components : int or None
+        Upper limit of the grid (None: as many as every inner fold allows).
+
+    Returns
+    -------
+    numpy.ndarray
+        Correlation between pooled held-out predictions and targets for
+        k = 1 .. K components.
+    """
+    sessions = np.unique(groups)
+    n_largest_test = max(int(np.sum(groups == s)) for s in sessions)
+    limit = available_components(len(y) - n_largest_test, X.shape[1])
+    if max_components is not None:
+        limit = min(limit, max_components)
+    if limit < 1:
+        raise ValueError(f"too few training samples ({len(y)}) to fit any model")
+    predictions = np.empty((len(y), limit))
+    for session in sessions:
+        test = groups == session
+        predictions[test] = component_path(X[~test], y[~test], X[test], limit)
+    return np.array([correlation(column, y) for column in predictions.T])
+
+
+def fit_with_inner_selection(
+    X: np.ndarray, y: np.ndarray, groups: np.ndarray, max_components: int | None
+) -> FittedModel:
+    """Choose the number of components by inner LOSO and fit on all samples."""
+    curve = inner_curve(X, y, groups, max_components)
+    best = int(np.nanargmax(np.where(np.isnan(curve), -np.inf, curve))) + 1
+    model = LassoPCR(n_components=best).fit(X, y)
+    return FittedModel(
+        coef=model.coef_,
+        intercept=float(model.intercept_),
+        n_components=int(model.n_components_),
+        inner_r=curve,
+    )
+
+
+def check_sessions(runs: list[RunFeatures], subject: str) -> list[str]:
+    """Return the sessions with included runs; raise when fewer than three."""
+    sessions = sorted({run.session for run in runs})
+    if len(sessions) < MIN_SESSIONS:
+        raise ValueError(
+            f"subject {subject}: {len(sessions)} session(s) with usable runs "
+            f"({sessions}); nested leave-one-session-out cross-validation needs "
+            f"at least {MIN_SESSIONS}"
+        )
+    return sessions
+
+
+def predict_runs(
+    runs: list[RunFeatures], model: FittedModel, fold: str
+) -> pd.DataFrame:
+    """Per-volume predictions of a model for runs, one row per retained volume."""
+    tables = [
+        pd.DataFrame(
+            {
+                "session": run.session,
+                "run": run.run,
+                "volume": run.arrays["volume"],
+                "time": run.arrays["time"],
+                "rating": run.arrays["rating"],
+                "predicted": predict_volumes(
+                    run.arrays["zscored"], model.coef, model.intercept
+                ),
+                "fold": fold,
+            }
+        )
+        for run in runs
+    ]
+    return pd.concat(tables, ignore_index=True)
+
+
+def nested_loso(
+    runs: list[RunFeatures], subject: str, max_components: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, FittedModel]:
+    """Nested leave-one-session-out decoding, and the all-sessions model.
+
+    Every held-out session is predicted by a model that never saw it, with
+    its number of components chosen by an inner leave-one-session-out loop
+    over the training sessions only.
+
+    Parameters
+    ----------
+    runs : list of RunFeatures
+        The subject's included runs.
+    subject : str
+        Subject label (for messages).
+    max_components : int or None
+        Upper limit of the number of components.
+
+    Returns
+    -------
+    predictions : pandas.DataFrame
+        Columns ``PREDICTION_COLUMNS``; ``fold`` is the held-out session.
+    folds : pandas.DataFrame
+        One row per outer fold and one for the all-sessions model:
+        ``fold, n_train_sessions, n_train_samples, n_components, inner_r``.
+    model : FittedModel
+        Trained on every session, components chosen by LOSO over them.
+    """
+    sessions = check_sessions(runs, subject)
+    X, y, groups = training_set(runs)
+    tables, folds = [], []
+    for session in sessions:
+        train = groups != session
+        model = fit_with_inner_selection(
+            X[train], y[train], groups[train], max_components
+        )
+        held_out = [run for run in runs if run.session == session]
+        tables.append(predict_runs(held_out, model, fold=session))
+        folds.append(_fold_row(session, groups[train], model))
+    final = fit_with_inner_selection(X, y, groups, max_components)
+    folds.append(_fold_row("all", groups, final))
+    predictions = pd.concat(tables, ignore_index=True).loc[:, list(PREDICTION_COLUMNS)]
+    return predictions, pd.DataFrame(folds), final
+
+
+def _fold_row(fold: str, train_groups: np.ndarray, model: FittedModel) -> dict:
+    """One row of the folds table."""
+    return {
+        "fold": fold,
+        "n_train_sessions": int(np.unique(train_groups).size),
+        "n_train_samples": int(train_groups.size),
+        "n_components": model.n_components,
+        "inner_r": float(model.inner_r[model.n_components - 1]),
+    }

@@ -1,0 +1,211 @@
+"""Input discovery: the runs of a BIDS dataset and their fMRIPrep derivatives.
+
+Discovery happens once, when the workflow is parsed, so the set of jobs is
+known in advance and every missing or malformed input is reported before any
+job starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from painflow.bids import bids_path, parse_entities
+from painflow.fileio import read_json
+from painflow.ratings import read_recording_sidecar, sidecar_path
+
+MIN_SESSIONS = 3
+RUN_ENTITIES = ("subject", "session", "task", "run")
+UNSUPPORTED_ENTITIES = ("acquisition", "direction", "echo")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Where the inputs are and how they are named (from the config).
+
+    Attributes
+    ----------
+    bids_dir, fmriprep_dir : Path
+        Raw BIDS dataset and fMRIPrep derivatives.
+    task : str
+        Task label of the rating runs.
+    space, res, den : str or None
+        fMRIPrep output space entities of the preprocessed BOLD.
+    recording : str
+        ``recording`` entity of the ratings.
+    subjects : tuple of str
+        Subjects to include (empty: all).
+    """
+
+    bids_dir: Path
+    fmriprep_dir: Path
+    task: str = "rating"
+    space: str = "MNI152NLin6Asym"
+    res: str | None = "2"
+    den: str | None = None
+    recording: str = "rating"
+    subjects: tuple = ()
+
+
+def run_entities(row) -> dict:
+    """The subject/session/task/run entities of a run (session may be None)."""
+    return {name: row[name] for name in RUN_ENTITIES}
+
+
+def preproc_bold_path(spec: DatasetSpec, entities: dict) -> Path:
+    """FMRIPrep's preprocessed BOLD of a run in the configured space."""
+    extension = ".dtseries.nii" if spec.den else ".nii.gz"
+    desc = None if spec.den else "preproc"
+    return bids_path(
+        spec.fmriprep_dir,
+        {
+            **entities,
+            "space": spec.space,
+            "res": spec.res,
+            "den": spec.den,
+            "desc": desc,
+        },
+        "bold",
+        extension,
+    )
+
+
+def confounds_path(spec: DatasetSpec, entities: dict) -> Path:
+    """FMRIPrep's confounds table of a run."""
+    return bids_path(
+        spec.fmriprep_dir, {**entities, "desc": "confounds"}, "timeseries", ".tsv"
+    )
+
+
+def ratings_path(spec: DatasetSpec, entities: dict) -> Path:
+    """The rating recording of a run, beside its raw BOLD."""
+    return bids_path(
+        spec.bids_dir, {**entities, "recording": spec.recording}, "physio", ".tsv.gz"
+    )
+
+
+def inherited_metadata(bids_dir: Path, data_file: Path) -> dict:
+    """Merge a file's JSON sidecars by the BIDS inheritance principle.
+
+    Sidecars at the dataset root, subject and session folders and beside the
+    file apply when their entities are a subset of the file's and their
+    suffix is the same; deeper ones override shallower ones.
+    """
+    target = parse_entities(data_file)
+    folders = [bids_dir]
+    for part in data_file.relative_to(bids_dir).parent.parts:
+        folders.append(folders[-1] / part)
+    metadata: dict = {}
+    for folder in folders:
+        for sidecar in sorted(folder.glob("*.json")):
+            try:
+                entities = parse_entities(sidecar)
+            except ValueError:  # not a BIDS data sidecar (dataset_description.json)
+                continue
+            if entities.pop("suffix") != target["suffix"]:
+                continue
+            entities.pop("extension")
+            if all(target.get(key) == value for key, value in entities.items()):
+                metadata.update(read_json(sidecar))
+    return metadata
+
+
+def repetition_time(bids_dir: Path, bold: Path) -> float:
+    """RepetitionTime of a BOLD series; raises naming the file when absent."""
+    metadata = inherited_metadata(bids_dir, bold)
+    if "RepetitionTime" not in metadata:
+        sidecar = bold.with_name(bold.name.split(".")[0] + ".json")
+        raise ValueError(f"{sidecar}: no RepetitionTime for {bold}")
+    tr = float(metadata["RepetitionTime"])
+    if not tr > 0:
+        raise ValueError(f"{bold}: RepetitionTime must be positive, got {tr}")
+    return tr
+
+
+def find_bold(spec: DatasetSpec) -> list[Path]:
+    """Raw BOLD files of the task, sorted."""
+    if not spec.bids_dir.is_dir():
+        raise FileNotFoundError(f"{spec.bids_dir}: the BIDS folder does not exist")
+    pattern = f"*_task-{spec.task}_*bold.nii*"
+    found = sorted(spec.bids_dir.glob(f"sub-*/func/{pattern}"))
+    found += sorted(spec.bids_dir.glob(f"sub-*/ses-*/func/{pattern}"))
+    if spec.subjects:
+        wanted = {f"sub-{label}" for label in spec.subjects}
+        found = [path for path in found if path.name.split("_")[0] in wanted]
+    if not found:
+        raise FileNotFoundError(
+            f"{spec.bids_dir}: no BOLD runs of task '{spec.task}'"
+            + (f" for subjects {list(spec.subjects)}" if spec.subjects else "")
+        )
+    return found
+
+
+def describe_run(spec: DatasetSpec, bold: Path) -> dict:
+    """Every input path of a run, checked to exist, and its repetition time."""
+    entities = parse_entities(bold)
+    for name in UNSUPPORTED_ENTITIES:
+        if name in entities:
+            raise ValueError(f"{bold}: the '{name}' entity is not supported")
+    run_ids = {name: entities.get(name) for name in RUN_ENTITIES}
+    if run_ids["run"] is None:
+        raise ValueError(f"{bold}: painflow needs a run entity on every BOLD file")
+    row = {
+        **run_ids,
+        "bold_raw": bold,
+        "ratings": ratings_path(spec, run_ids),
+        "bold": preproc_bold_path(spec, run_ids),
+        "confounds": confounds_path(spec, run_ids),
+    }
+    if not row["ratings"].exists():
+        raise FileNotFoundError(f"{row['ratings']}: no rating recording for {bold}")
+    read_recording_sidecar(sidecar_path(row["ratings"]))
+    for key in ("bold", "confounds"):
+        if not row[key].exists():
+            raise FileNotFoundError(f"{row[key]}: fMRIPrep output missing for {bold}")
+    confounds_json = row["confounds"].with_suffix(".json")
+    if not confounds_json.exists():
+        raise FileNotFoundError(f"{confounds_json}: fMRIPrep output missing for {bold}")
+    row["tr"] = repetition_time(spec.bids_dir, bold)
+    return row
+
+
+def discover_runs(spec: DatasetSpec) -> pd.DataFrame:
+    """Find and check every run of the dataset.
+
+    Parameters
+    ----------
+    spec : DatasetSpec
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run: ``subject, session, task, run`` (session None when
+        the dataset has no sessions), ``bold_raw``, ``ratings``, ``bold``
+        (preprocessed), ``confounds`` and ``tr``.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Naming the file and the problem: a missing recording, sidecar field
+        or fMRIPrep output, a dataset mixing runs with and without sessions,
+        or a subject with fewer than three sessions (or runs, without
+        sessions).
+    """
+    runs = pd.DataFrame([describe_run(spec, bold) for bold in find_bold(spec)])
+    with_session = runs["session"].notna()
+    if with_session.any() and not with_session.all():
+        raise ValueError(f"{spec.bids_dir}: some runs have sessions and some do not")
+    unit = "session" if with_session.all() else "run"
+    for subject, rows in runs.groupby("subject"):
+        n_units = rows[unit].nunique()
+        if n_units < MIN_SESSIONS:
+            raise ValueError(
+                f"{spec.bids_dir / f'sub-{subject}'}: {n_units} {unit}(s) of task "
+                f"'{spec.task}'; nested leave-one-{unit}-out cross-validation needs "
+                f"at least {MIN_SESSIONS}"
+            )
+    return runs.sort_values(
+        ["subject", "session", "run"], na_position="first"
+    ).reset_index(drop=True)

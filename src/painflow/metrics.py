@@ -1,0 +1,314 @@
+"""Accuracy at every time scale, with hierarchical-bootstrap uncertainty.
+
+Units of a scale are nested: sessions hold runs, runs hold time bins. A
+resample draws sessions with replacement, then runs within each drawn
+session, then bins within each drawn run. The point estimate is the same
+computation on the identity draw, so estimate and bootstrap share one code
+path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from painflow.edges import time_bins
+
+METRICS = ("r", "r2", "mae", "auc", "within_run_r", "within_session_r")
+METRIC_COLUMNS = ("scale", "metric", "estimate", "ci_low", "ci_high", "p_value")
+# Value of each metric under no relation between predictions and ratings.
+NULL_VALUES = {
+    "r": 0.0,
+    "r2": 0.0,
+    "auc": 0.5,
+    "within_run_r": 0.0,
+    "within_session_r": 0.0,
+}
+RUN_SCALES = {"run": ("session", "run"), "session": ("session",)}
+
+
+def add_time_bins(
+    volumes: pd.DataFrame, windows: pd.DataFrame, counts: dict
+) -> pd.DataFrame:
+    """Add a ``bin_<scale>`` column per time scale to per-volume predictions.
+
+    Parameters
+    ----------
+    volumes : pandas.DataFrame
+        Per-volume rows with ``session``, ``run`` and ``volume``.
+    windows : pandas.DataFrame
+        One row per run: ``session``, ``run``, ``window_start``, ``window_stop``.
+    counts : dict
+        Scale name to number of bins per run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``volumes`` with the bin columns.
+    """
+    merged = volumes.merge(windows, on=["session", "run"], how="left", validate="m:1")
+    if merged["window_start"].isna().any():
+        raise ValueError("predictions hold runs that have no analysis window")
+    positions = merged["volume"] - merged["window_start"]
+    length = merged["window_stop"] - merged["window_start"]
+    result = volumes.copy()
+    for scale, count in counts.items():
+        result[f"bin_{scale}"] = time_bins(
+            positions.to_numpy(), length.to_numpy(), count
+        )
+    return result
+
+
+def scale_units(volumes: pd.DataFrame, scale: str) -> pd.DataFrame:
+    """Average ratings and predictions within the units of a scale.
+
+    Parameters
+    ----------
+    volumes : pandas.DataFrame
+        Per-volume ``session, run, rating, predicted`` and, for time-bin
+        scales, ``bin_<scale>``.
+    scale : str
+        ``run``, ``session`` or a time-bin scale name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``session, run, bin, rating, predicted``, one row per unit (``run``
+        and ``bin`` are empty strings where the scale is coarser).
+    """
+    keys = list(RUN_SCALES.get(scale, ("session", "run", f"bin_{scale}")))
+    units = (
+        volumes.groupby(keys, sort=True)[["rating", "predicted"]].mean().reset_index()
+    )
+    units = units.rename(columns={f"bin_{scale}": "bin"})
+    for level in ("run", "bin"):
+        if level not in units:
+            units[level] = ""
+    return units.loc[:, ["session", "run", "bin", "rating", "predicted"]]
+
+
+def nested_index(units: pd.DataFrame) -> np.ndarray:
+    """Padded (sessions, runs, bins) array of unit row numbers, -1 where absent."""
+    sessions = [group for _, group in units.groupby("session", sort=True)]
+    runs = [[rows for _, rows in group.groupby("run", sort=True)] for group in sessions]
+    n_runs = max(len(session) for session in runs)
+    n_bins = max(len(rows) for session in runs for rows in session)
+    index = np.full((len(sessions), n_runs, n_bins), -1, dtype=np.int64)
+    for s, session in enumerate(runs):
+        for r, rows in enumerate(session):
+            index[s, r, : len(rows)] = units.index.get_indexer(rows.index)
+    return index
+
+
+def hierarchical_draws(
+    index: np.ndarray, n_resamples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Draw units hierarchically: sessions, runs within them, bins within those.
+
+    Parameters
+    ----------
+    index : numpy.ndarray
+        From :func:`nested_index`.
+    n_resamples : int
+        Number of resamples; 0 gives the identity draw (no resampling).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray
+        (resamples, sessions, runs, bins) unit row numbers, -1 where absent.
+    """
+    n_sessions, n_runs, n_bins = index.shape
+    runs_in = (index[:, :, 0] >= 0).sum(axis=1)
+    bins_in = (index >= 0).sum(axis=2)
+    if n_resamples == 0:
+        return index[None]
+    session = rng.integers(0, n_sessions, size=(n_resamples, n_sessions))
+    run = _draw_within(rng, runs_in[session], n_runs)
+    run_ok = run >= 0
+    run_safe = np.where(run_ok, run, 0)
+    available = np.where(run_ok, bins_in[session[..., None], run_safe], 0)
+    bin_ = _draw_within(rng, available, n_bins)
+    draws = index[session[..., None, None], run_safe[..., None], np.maximum(bin_, 0)]
+    return np.where(run_ok[..., None] & (bin_ >= 0), draws, -1)
+
+
+def _draw_within(
+    rng: np.random.Generator, counts: np.ndarray, width: int
+) -> np.ndarray:
+    """For each cell with ``counts`` members, draw that many positions with replacement.
+
+    Returns an array with a trailing axis of ``width``: positions, -1 past the count.
+    """
+    uniform = rng.random(counts.shape + (width,))
+    draws = np.floor(uniform * counts[..., None]).astype(np.int64)
+    return np.where(np.arange(width) < counts[..., None], draws, -1)
+
+
+def _masked_r(actual, predicted, mask, axes):
+    """Pearson r over ``axes`` of masked arrays; NaN where undefined."""
+    n = mask.sum(axis=axes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_a = (actual * mask).sum(axis=axes, keepdims=True) / mask.sum(
+            axis=axes, keepdims=True
+        )
+        mean_p = (predicted * mask).sum(axis=axes, keepdims=True) / mask.sum(
+            axis=axes, keepdims=True
+        )
+        da, dp = (actual - mean_a) * mask, (predicted - mean_p) * mask
+        r = (da * dp).sum(axis=axes) / np.sqrt(
+            (da**2).sum(axis=axes) * (dp**2).sum(axis=axes)
+        )
+    return np.where(n >= 3, r, np.nan)
+
+
+def _auc(predicted, positive, mask):
+    """Area under the ROC curve per resample (rows), ties counted half."""
+    flat_p = np.where(mask, predicted, np.inf).reshape(len(predicted), -1)
+    flat_pos = (positive & mask).reshape(len(predicted), -1)
+    flat_neg = (~positive & mask).reshape(len(predicted), -1)
+    ranks = rankdata(flat_p, axis=1)
+    n_pos, n_neg = flat_pos.sum(axis=1), flat_neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = ((ranks * flat_pos).sum(axis=1) - n_pos * (n_pos + 1) / 2) / (
+            n_pos * n_neg
+        )
+    return np.where((n_pos > 0) & (n_neg > 0), auc, np.nan)
+
+
+def draw_metrics(units: pd.DataFrame, draws: np.ndarray, scale: str) -> dict:
+    """Every metric for each draw.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        From :func:`scale_units`.
+    draws : numpy.ndarray
+        From :func:`hierarchical_draws`.
+    scale : str
+        The scale (decides which within-unit correlations exist).
+
+    Returns
+    -------
+    dict
+        Metric name to (draws,) values.
+    """
+    actual_units = units["rating"].to_numpy(float)
+    predicted_units = units["predicted"].to_numpy(float)
+    high_units = actual_units > np.median(actual_units)
+    mask = draws >= 0
+    safe = np.maximum(draws, 0)
+    actual, predicted = actual_units[safe], predicted_units[safe]
+    axes = (1, 2, 3)
+    count = mask.sum(axis=axes)
+    residual = (actual - predicted) * mask
+    mean_actual = (actual * mask).sum(axis=axes, keepdims=True) / count[
+        :, None, None, None
+    ]
+    values = {
+        "r": _masked_r(actual, predicted, mask, axes),
+        "r2": 1
+        - (residual**2).sum(axis=axes)
+        / (((actual - mean_actual) * mask) ** 2).sum(axis=axes),
+        "mae": np.abs(residual).sum(axis=axes) / count,
+        "auc": _auc(predicted, high_units[safe], mask),
+        "within_run_r": np.full(len(draws), np.nan),
+        "within_session_r": np.full(len(draws), np.nan),
+    }
+    with np.errstate(invalid="ignore"):
+        if scale not in RUN_SCALES:
+            values["within_run_r"] = _nanmean_last(
+                _masked_r(actual, predicted, mask, 3)
+            )
+        if scale != "session":
+            values["within_session_r"] = _nanmean_last(
+                _masked_r(actual, predicted, mask, (2, 3))
+            )
+    return values
+
+
+def _nanmean_last(values: np.ndarray) -> np.ndarray:
+    """Mean over every axis but the first, ignoring NaN (NaN when all are)."""
+    flat = values.reshape(len(values), -1)
+    valid = ~np.isnan(flat)
+    total = np.where(valid, flat, 0).sum(axis=1)
+    count = valid.sum(axis=1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def bootstrap_p_value(samples: np.ndarray, null: float) -> float:
+    """Two-sided bootstrap p-value of the null value, never exactly 0."""
+    samples = samples[~np.isnan(samples)]
+    if samples.size == 0:
+        return float("nan")
+    below = (np.sum(samples <= null) + 1) / (samples.size + 1)
+    above = (np.sum(samples >= null) + 1) / (samples.size + 1)
+    return float(min(1.0, 2 * min(below, above)))
+
+
+def scale_metrics(
+    units: pd.DataFrame, scale: str, n_resamples: int, rng
+) -> pd.DataFrame:
+    """Estimates, 95% percentile intervals and p-values of every metric at a scale."""
+    index = nested_index(units.reset_index(drop=True))
+    estimates = draw_metrics(
+        units.reset_index(drop=True), hierarchical_draws(index, 0, rng), scale
+    )
+    boot = draw_metrics(
+        units.reset_index(drop=True), hierarchical_draws(index, n_resamples, rng), scale
+    )
+    rows = []
+    for metric in METRICS:
+        samples = boot[metric]
+        finite = samples[~np.isnan(samples)]
+        low, high = (
+            np.percentile(finite, [2.5, 97.5]) if finite.size else (np.nan, np.nan)
+        )
+        null = NULL_VALUES.get(metric)
+        rows.append(
+            {
+                "scale": scale,
+                "metric": metric,
+                "estimate": float(estimates[metric][0]),
+                "ci_low": float(low),
+                "ci_high": float(high),
+                "p_value": bootstrap_p_value(samples, null)
+                if null is not None
+                else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def metrics_table(
+    volumes: pd.DataFrame, scales: list[str], n_resamples: int, seed: int
+) -> pd.DataFrame:
+    """Metrics at every scale, with hierarchical-bootstrap intervals.
+
+    Parameters
+    ----------
+    volumes : pandas.DataFrame
+        Per-volume predictions with ``bin_<scale>`` columns for time-bin scales.
+    scales : list of str
+        Scales to evaluate, e.g. ``["1min", "2min", "run", "session"]``.
+    n_resamples : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the resampling (one stream per scale).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``METRIC_COLUMNS``.
+    """
+    tables = [
+        scale_metrics(
+            scale_units(volumes, scale),
+            scale,
+            n_resamples,
+            np.random.default_rng([seed, position]),
+        )
+        for position, scale in enumerate(scales)
+    ]
+    return pd.concat(tables, ignore_index=True).loc[:, list(METRIC_COLUMNS)]

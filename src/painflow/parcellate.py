@@ -1,0 +1,174 @@
+"""Atlases and region mean time series."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from painflow.fileio import read_tsv
+
+AFFINE_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class Atlas:
+    """A label image with its table of regions.
+
+    Attributes
+    ----------
+    image_path, labels_path : Path
+        The files it was read from.
+    labels : numpy.ndarray
+        The label image (3D integers, 0 = background).
+    affine : numpy.ndarray
+        The image's affine.
+    regions : pandas.DataFrame
+        Columns ``index``, ``name``, ``network``, one row per region, in the
+        order of the labels table; this order is the region order everywhere.
+    """
+
+    image_path: Path
+    labels_path: Path
+    labels: np.ndarray
+    affine: np.ndarray
+    regions: pd.DataFrame
+
+    @property
+    def names(self) -> list[str]:
+        """Region names, in region order."""
+        return self.regions["name"].tolist()
+
+
+def read_region_table(labels_path: str | Path) -> pd.DataFrame:
+    """Read an atlas labels TSV (``index``, ``name``, optional ``network``).
+
+    Raises
+    ------
+    ValueError
+        Naming the file when a column is missing, an index is not a positive
+        integer, or an index or name repeats.
+    """
+    table = read_tsv(labels_path)
+    missing = {"index", "name"} - set(table.columns)
+    if missing:
+        raise ValueError(f"{labels_path}: missing columns {sorted(missing)}")
+    index = pd.to_numeric(table["index"], errors="coerce")
+    if index.isna().any() or (index % 1 != 0).any() or (index <= 0).any():
+        raise ValueError(f"{labels_path}: 'index' must hold positive integers")
+    for column in ("index", "name"):
+        if table[column].duplicated().any():
+            repeated = table.loc[table[column].duplicated(), column].tolist()
+            raise ValueError(f"{labels_path}: repeated {column} values {repeated}")
+    network = table["network"] if "network" in table else pd.Series("n/a", table.index)
+    return pd.DataFrame(
+        {
+            "index": index.astype(int),
+            "name": table["name"].astype(str),
+            "network": network.fillna("n/a").astype(str),
+        }
+    )
+
+
+def load_atlas(image_path: str | Path, labels_path: str | Path) -> Atlas:
+    """Read an atlas and check that its image and its table agree.
+
+    Parameters
+    ----------
+    image_path : str or Path
+        A 3D NIfTI label image.
+    labels_path : str or Path
+        Its TSV of regions.
+
+    Returns
+    -------
+    Atlas
+
+    Raises
+    ------
+    ValueError
+        Naming both files when the image holds labels the table lacks, or the
+        table lists regions with no voxel in the image.
+    """
+    image = nib.load(image_path)
+    labels = np.asarray(image.dataobj)
+    if labels.ndim == 4 and labels.shape[3] == 1:
+        labels = labels[..., 0]
+    if labels.ndim != 3:
+        raise ValueError(f"{image_path}: an atlas must be a 3D label image")
+    if not np.allclose(labels, np.round(labels)):
+        raise ValueError(f"{image_path}: labels must be integers")
+    labels = np.round(labels).astype(np.int64)
+    regions = read_region_table(labels_path)
+    in_image = set(np.unique(labels[labels != 0]).tolist())
+    in_table = set(regions["index"].tolist())
+    if in_image != in_table:
+        raise ValueError(
+            f"{labels_path} disagrees with {image_path}: labels only in the "
+            f"image {sorted(in_image - in_table)[:10]}, only in the table "
+            f"{sorted(in_table - in_image)[:10]}"
+        )
+    return Atlas(
+        image_path=Path(image_path),
+        labels_path=Path(labels_path),
+        labels=labels,
+        affine=image.affine,
+        regions=regions,
+    )
+
+
+def check_same_grid(atlas: Atlas, image: nib.Nifti1Image, image_path) -> None:
+    """Raise a ValueError naming both files unless the grids are the same."""
+    if image.shape[:3] != atlas.labels.shape:
+        raise ValueError(
+            f"{atlas.image_path} has grid {atlas.labels.shape}, but {image_path} "
+            f"has {image.shape[:3]}: resample the atlas to the BOLD grid"
+        )
+    if not np.allclose(image.affine, atlas.affine, atol=AFFINE_TOLERANCE):
+        raise ValueError(
+            f"{atlas.image_path} and {image_path} have different affines "
+            f"(different voxel size, origin or orientation)"
+        )
+
+
+def averaging_matrix(atlas: Atlas) -> sparse.csr_matrix:
+    """Sparse (regions, voxels) matrix whose product with voxel data gives means.
+
+    Voxels are in C order of the 3D grid; each row holds ``1 / n_voxels`` at
+    the region's voxels.
+    """
+    flat = atlas.labels.ravel()
+    row_of_label = {label: row for row, label in enumerate(atlas.regions["index"])}
+    voxels = np.flatnonzero(flat)
+    rows = np.array([row_of_label[label] for label in flat[voxels]], dtype=np.int64)
+    counts = np.bincount(rows, minlength=len(row_of_label)).astype(float)
+    return sparse.csr_matrix(
+        (1.0 / counts[rows], (rows, voxels)), shape=(len(row_of_label), flat.size)
+    )
+
+
+def region_means(bold_path: str | Path, atlas: Atlas) -> np.ndarray:
+    """Mean time series of every atlas region.
+
+    Parameters
+    ----------
+    bold_path : str or Path
+        A 4D NIfTI on the atlas grid.
+    atlas : Atlas
+
+    Returns
+    -------
+    numpy.ndarray
+        (volumes, regions), float64, regions in atlas order.
+    """
+    image = nib.load(bold_path)
+    if image.ndim != 4:
+        raise ValueError(f"{bold_path}: expected a 4D image, got {image.ndim}D")
+    check_same_grid(atlas, image, bold_path)
+    data = np.asarray(image.dataobj, dtype=np.float64)
+    voxels_by_time = data.reshape(-1, data.shape[3], order="C")
+    return np.asarray(averaging_matrix(atlas) @ voxels_by_time).T

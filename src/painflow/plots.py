@@ -1,0 +1,162 @@
+"""Figures of a subject's decoding: time courses, scatter plots, ROC curves."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.metrics import roc_curve  # noqa: E402
+
+from painflow.fileio import atomic_path  # noqa: E402
+
+STYLE = {
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "figure.dpi": 120,
+    "savefig.dpi": 120,
+}
+# Dark and light ends of one hue, so lines stay apart in grey-scale print.
+RATED_COLOR = "#1b1b1b"
+PREDICTED_COLOR = "#d95f02"
+SCALE_LABELS = {
+    "1min": "1-min bins",
+    "2min": "2-min bins",
+    "5min": "5-min bins",
+    "run": "runs",
+    "session": "sessions",
+}
+
+
+def save_figure(figure: plt.Figure, path: str | Path) -> None:
+    """Save a PNG atomically, without the software stamp, and close it."""
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", metadata={"Software": None})
+    plt.close(figure)
+
+
+def plot_timecourses(units: pd.DataFrame, title: str, path: str | Path) -> None:
+    """Rated and predicted pain over each session, one panel a session.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        Time-bin units (``session, run, bin, rating, predicted``), e.g. 1-min.
+    title : str
+        Figure title.
+    path : str or Path
+        PNG destination.
+    """
+    sessions = sorted(units["session"].unique())
+    n_cols = min(4, len(sessions))
+    n_rows = math.ceil(len(sessions) / n_cols)
+    with plt.rc_context(STYLE):
+        figure, axes = plt.subplots(
+            n_rows,
+            n_cols,
+            figsize=(2.6 * n_cols, 1.9 * n_rows),
+            sharey=True,
+            squeeze=False,
+        )
+        for ax, session in zip(axes.flat, sessions, strict=False):
+            rows = units[units["session"] == session].sort_values(["run", "bin"])
+            position = np.arange(len(rows))
+            ax.plot(position, rows["rating"], color=RATED_COLOR, lw=1.4, label="rated")
+            ax.plot(
+                position,
+                rows["predicted"],
+                color=PREDICTED_COLOR,
+                lw=1.4,
+                ls="--",
+                label="predicted",
+            )
+            for boundary in np.flatnonzero(
+                np.diff(rows["run"].astype(str).factorize()[0])
+            ):
+                ax.axvline(boundary + 0.5, color="0.8", lw=0.8)
+            ax.set_title(f"session {session}")
+        for ax in axes.flat[len(sessions) :]:
+            ax.set_visible(False)
+        for ax in axes[:, 0]:
+            ax.set_ylabel("pain (0-100)")
+        for ax in axes[-1, :]:
+            ax.set_xlabel("time bin (runs in order)")
+        axes.flat[0].legend(frameon=False, loc="upper left")
+        figure.suptitle(title)
+        figure.tight_layout()
+        save_figure(figure, path)
+
+
+def plot_scatter(units_by_scale: dict, title: str, path: str | Path) -> None:
+    """Predicted against rated pain at each scale, with the pooled r.
+
+    Parameters
+    ----------
+    units_by_scale : dict
+        Scale name to its units table.
+    title : str
+        Figure title.
+    path : str or Path
+        PNG destination.
+    """
+    with plt.rc_context(STYLE):
+        figure, axes = plt.subplots(
+            1,
+            len(units_by_scale),
+            figsize=(2.6 * len(units_by_scale), 2.7),
+            squeeze=False,
+        )
+        for ax, (scale, units) in zip(axes.flat, units_by_scale.items(), strict=True):
+            r = np.corrcoef(units["rating"], units["predicted"])[0, 1]
+            ax.scatter(
+                units["rating"],
+                units["predicted"],
+                s=9,
+                color=PREDICTED_COLOR,
+                edgecolor=RATED_COLOR,
+                linewidths=0.3,
+                alpha=0.8,
+            )
+            ax.set_title(f"{SCALE_LABELS.get(scale, scale)} (r = {r:.2f})")
+            ax.set_xlabel("rated pain (0-100)")
+        axes[0, 0].set_ylabel("predicted pain (0-100)")
+        figure.suptitle(title)
+        figure.tight_layout()
+        save_figure(figure, path)
+
+
+def plot_roc(units_by_scale: dict, title: str, path: str | Path) -> None:
+    """ROC curves of high (above the median rating) against low pain, per scale."""
+    styles = ["-", "--", "-.", ":"]
+    greys = ["#000000", "#555555", "#888888", "#bbbbbb"]
+    with plt.rc_context(STYLE):
+        figure, ax = plt.subplots(figsize=(3.4, 3.2))
+        for position, (scale, units) in enumerate(units_by_scale.items()):
+            high = units["rating"] > units["rating"].median()
+            if high.all() or not high.any():
+                continue
+            false_pos, true_pos, _ = roc_curve(high, units["predicted"])
+            ax.plot(
+                false_pos,
+                true_pos,
+                ls=styles[position % 4],
+                color=greys[position % 4],
+                lw=1.5,
+                label=SCALE_LABELS.get(scale, scale),
+            )
+        ax.plot([0, 1], [0, 1], color="0.85", lw=0.8)
+        ax.set_xlabel("false positive rate")
+        ax.set_ylabel("true positive rate")
+        ax.set_aspect("equal")
+        ax.legend(frameon=False, loc="lower right")
+        ax.set_title(title)
+        figure.tight_layout()
+        save_figure(figure, path)

@@ -1,0 +1,77 @@
+"""Step ``fit_decoder``: nested cross-validated predictions and the final model."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from painflow.crossval import RunFeatures, nested_loso
+from painflow.fileio import read_npz, write_npz, write_tsv
+from painflow.steps.logs import log
+
+
+def load_subject_features(
+    paths: list[str], sessions: list, runs: list
+) -> list[RunFeatures]:
+    """Read a subject's run features, keeping the included runs.
+
+    Parameters
+    ----------
+    paths : list of str
+        One ``.npz`` per run.
+    sessions, runs : list
+        Cross-validation unit and run label of each.
+
+    Returns
+    -------
+    list of RunFeatures
+    """
+    loaded = []
+    for path, session, run in zip(paths, sessions, runs, strict=True):
+        arrays = read_npz(path)
+        if bool(arrays["included"]) and arrays["zscored"].shape[0]:
+            loaded.append(
+                RunFeatures(session=str(session), run=str(run), arrays=arrays)
+            )
+        else:
+            log.warning("%s: run left out (see the QC table)", path)
+    return loaded
+
+
+def fit_decoder(
+    features: list[str],
+    sessions: list,
+    runs: list,
+    subject: str,
+    max_components: int | None,
+    predictions_out: str,
+    folds_out: str,
+    model_out: str,
+) -> None:
+    """Nested LOSO predictions, fold choices and the all-sessions model of a subject.
+
+    Parameters
+    ----------
+    features : list of str
+        The subject's run features.
+    sessions, runs : list
+        Cross-validation unit and run label of each.
+    subject : str
+        Subject label.
+    max_components : int or None
+        Upper limit of the number of components.
+    predictions_out, folds_out, model_out : str
+        Destinations.
+    """
+    loaded = load_subject_features(features, sessions, runs)
+    predictions, folds, model = nested_loso(loaded, subject, max_components)
+    write_tsv(predictions_out, predictions)
+    write_tsv(folds_out, folds)
+    write_npz(
+        model_out,
+        edge_weights=model.coef,
+        intercept=np.array(model.intercept),
+        n_components=np.array(model.n_components),
+        region_names=loaded[0].arrays["region_names"],
+        inner_r=model.inner_r,
+        sessions=np.array(sorted({run.session for run in loaded}), dtype=str),
+    )

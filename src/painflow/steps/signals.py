@@ -1,0 +1,66 @@
+"""Step ``extract_signals``: a run's cleaned region series and QC sidecar."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from painflow import __version__
+from painflow.confounds import DenoiseSettings
+from painflow.extract import AlignmentSettings, RunFiles, extract_run
+from painflow.fileio import write_json, write_tsv
+from painflow.parcellate import load_atlas
+
+
+def extract_signals(
+    bold: str,
+    confounds: str,
+    ratings: str,
+    atlas_image: str,
+    atlas_labels: str,
+    tr: float,
+    denoise: dict,
+    alignment: dict,
+    rating_column: str,
+    timeseries_out: str,
+    qc_out: str,
+) -> None:
+    """Write a run's cleaned region series paired with ratings, and its QC sidecar.
+
+    Parameters
+    ----------
+    bold, confounds, ratings : str
+        fMRIPrep's preprocessed BOLD and confounds, and the rating recording.
+    atlas_image, atlas_labels : str
+        The atlas label image and its TSV.
+    tr : float
+        Repetition time (s).
+    denoise, alignment : dict
+        Config sections ``denoise`` and ``alignment``.
+    rating_column : str
+        Name of the rating in the recording.
+    timeseries_out, qc_out : str
+        Destinations of the TSV and its JSON sidecar.
+    """
+    atlas = load_atlas(atlas_image, atlas_labels)
+    table, qc = extract_run(
+        RunFiles(bold=Path(bold), confounds=Path(confounds), ratings=Path(ratings)),
+        tr=tr,
+        atlas=atlas,
+        denoise=DenoiseSettings(**denoise),
+        align=AlignmentSettings(**alignment),
+        rating_column=rating_column,
+    )
+    if not qc["included"]:
+        warnings.warn(f"{bold}: run left out: {qc['reason']}", stacklevel=1)
+    qc.update(
+        {
+            "RepetitionTime": tr,
+            "Sources": [str(bold), str(confounds), str(ratings)],
+            "Atlas": str(atlas_image),
+            "RegionNames": atlas.names,
+            "painflow_version": __version__,
+        }
+    )
+    write_tsv(timeseries_out, table)
+    write_json(qc_out, qc)

@@ -1,0 +1,87 @@
+"""Shared fixtures: small simulated studies and an in-process decoding chain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from painflow.confounds import DenoiseSettings
+from painflow.crossval import RunFeatures, nested_loso
+from painflow.dataset import DatasetSpec, discover_runs
+from painflow.edges import FeatureSettings, run_features
+from painflow.extract import AlignmentSettings, RunFiles, extract_run
+from painflow.fileio import read_json
+from painflow.metrics import add_time_bins, metrics_table
+from painflow.parcellate import load_atlas
+from painflow.simulate import simulate_study
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def study_spec(study: Path) -> DatasetSpec:
+    """Where a simulated study's inputs are."""
+    return DatasetSpec(
+        bids_dir=study, fmriprep_dir=study / "derivatives" / "fmriprep", res="6"
+    )
+
+
+def study_atlas(study: Path):
+    """The atlas a simulated study was written with."""
+    truth = read_json(study / "ground_truth.json")
+    return load_atlas(study / truth["atlas"]["image"], study / truth["atlas"]["labels"])
+
+
+def decode_study(study: Path, delay: float = 6.0, n_bootstrap: int = 200) -> dict:
+    """Run extraction, features, nested LOSO and 1-min metrics in this process.
+
+    Returns, per subject, the metrics table (estimate of each metric at 1 min)
+    and the all-sessions model.
+    """
+    runs = discover_runs(study_spec(study))
+    atlas = study_atlas(study)
+    results = {}
+    for subject, rows in runs.groupby("subject"):
+        features, windows = [], []
+        for row in rows.itertuples():
+            table, qc = extract_run(
+                RunFiles(bold=row.bold, confounds=row.confounds, ratings=row.ratings),
+                tr=row.tr,
+                atlas=atlas,
+                denoise=DenoiseSettings(),
+                align=AlignmentSettings(hemodynamic_delay_seconds=delay),
+            )
+            arrays = run_features(table, qc, atlas.names, FeatureSettings())
+            features.append(
+                RunFeatures(session=row.session, run=row.run, arrays=arrays)
+            )
+            windows.append(
+                {
+                    "session": row.session,
+                    "run": row.run,
+                    "window_start": qc["window_start"],
+                    "window_stop": qc["window_stop"],
+                }
+            )
+        predictions, folds, model = nested_loso(features, subject)
+        volumes = add_time_bins(predictions, pd.DataFrame(windows), {"1min": 10})
+        table = metrics_table(volumes, ["1min"], n_bootstrap, seed=0)
+        results[subject] = {
+            "metrics": table.set_index("metric"),
+            "model": model,
+            "folds": folds,
+        }
+    return results
+
+
+@pytest.fixture(scope="session")
+def small_study(tmp_path_factory) -> Path:
+    """2 subjects x 6 sessions x 2 runs of 150 volumes (TR 2 s)."""
+    study = tmp_path_factory.mktemp("small_study")
+    simulate_study(study, n_subjects=2, n_sessions=6, n_runs=2, n_volumes=150, seed=1)
+    return study

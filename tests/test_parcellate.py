@@ -1,0 +1,103 @@
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+from nilearn.maskers import NiftiLabelsMasker
+
+from painflow.confounds import DenoiseSettings
+from painflow.extract import clean_series
+from painflow.parcellate import averaging_matrix, load_atlas, region_means
+
+
+@pytest.fixture
+def affine():
+    affine = np.diag([3.0, 3.0, 3.0, 1.0])
+    affine[:3, 3] = [-30, -40, -20]
+    return affine
+
+
+@pytest.fixture
+def atlas_files(tmp_path, affine):
+    rng = np.random.default_rng(0)
+    labels = rng.choice([0, 3, 7, 11, 12], size=(10, 9, 8)).astype(np.int16)
+    image = tmp_path / "atlas-Test_dseg.nii.gz"
+    nib.save(nib.Nifti1Image(labels, affine), image)
+    table = tmp_path / "atlas-Test_dseg.tsv"
+    pd.DataFrame(
+        {"index": [7, 3, 12, 11], "name": ["B", "A", "D", "C"], "network": ["x"] * 4}
+    ).to_csv(table, sep="\t", index=False)
+    return image, table
+
+
+@pytest.fixture
+def bold_file(tmp_path, affine):
+    rng = np.random.default_rng(1)
+    data = (1000 + rng.normal(size=(10, 9, 8, 60)) * 10).astype(np.float32)
+    path = tmp_path / "bold.nii.gz"
+    nib.save(nib.Nifti1Image(data, affine), path)
+    return path
+
+
+def test_region_means_equal_nilearn_labels_masker(atlas_files, bold_file):
+    atlas = load_atlas(*atlas_files)
+    ours = region_means(bold_file, atlas)
+    masker = NiftiLabelsMasker(
+        str(atlas_files[0]), strategy="mean", resampling_target=None
+    )
+    theirs = masker.fit_transform(
+        nib.load(bold_file)
+    )  # columns in label order 3,7,11,12
+    order = np.argsort(atlas.regions["index"].to_numpy())
+    assert ours.shape == (60, 4)
+    np.testing.assert_allclose(ours[:, order], theirs, rtol=1e-6)
+    assert atlas.names == ["B", "A", "D", "C"]
+
+
+def test_cleaning_regions_equals_cleaning_voxels_first(atlas_files, bold_file):
+    atlas = load_atlas(*atlas_files)
+    rng = np.random.default_rng(2)
+    regressors = rng.normal(size=(60, 4))
+    censored = np.zeros(60, bool)
+    censored[[7, 8, 30]] = True
+    settings = DenoiseSettings(high_pass_hz=0.01, low_pass_hz=0.15)
+    data = np.asarray(nib.load(bold_file).dataobj, dtype=float).reshape(-1, 60)
+    voxels_cleaned = clean_series(data.T, regressors, censored, 2.0, settings)
+    voxel_first = (averaging_matrix(atlas) @ voxels_cleaned.T).T
+    region_first = clean_series(
+        region_means(bold_file, atlas), regressors, censored, 2.0, settings
+    )
+    assert region_first.shape == (57, 4)
+    np.testing.assert_allclose(region_first, voxel_first, atol=1e-8)
+
+
+def test_labels_table_that_disagrees_with_the_image_is_an_error(atlas_files):
+    image, table = atlas_files
+    pd.DataFrame({"index": [3, 7, 11, 99], "name": list("ABCD")}).to_csv(
+        table, sep="\t", index=False
+    )
+    with pytest.raises(
+        ValueError, match=r"disagrees with .*only in the image \[12\].*\[99\]"
+    ):
+        load_atlas(image, table)
+
+
+def test_labels_table_with_repeated_names_is_an_error(atlas_files):
+    image, table = atlas_files
+    pd.DataFrame({"index": [3, 7, 11, 12], "name": list("ABCA")}).to_csv(
+        table, sep="\t", index=False
+    )
+    with pytest.raises(ValueError, match="repeated name"):
+        load_atlas(image, table)
+
+
+def test_atlas_on_another_grid_is_an_error(atlas_files, tmp_path, affine):
+    atlas = load_atlas(*atlas_files)
+    other = tmp_path / "other.nii.gz"
+    nib.save(nib.Nifti1Image(np.zeros((10, 9, 7, 5), np.float32), affine), other)
+    with pytest.raises(ValueError, match="has grid .* resample the atlas"):
+        region_means(other, atlas)
+    shifted = affine.copy()
+    shifted[0, 3] += 1.5
+    nib.save(nib.Nifti1Image(np.zeros((10, 9, 8, 5), np.float32), shifted), other)
+    with pytest.raises(ValueError, match="different affines"):
+        region_means(other, atlas)

@@ -1,0 +1,135 @@
+"""Input discovery and path functions; no rules here."""
+
+from pathlib import Path
+
+from painflow.bids import bids_path
+from painflow.dataset import DatasetSpec, discover_runs
+
+if config["fmriprep_dir"] is None:
+    raise ValueError(
+        "config 'fmriprep_dir' is null: this version of painflow reads existing "
+        "fMRIPrep derivatives; set it to their folder"
+    )
+
+OUT = Path(config["output_dir"])
+ATLAS = config["atlas"]["name"]
+TASK = config["task"]
+FIGURES = ("timecourse", "scatter", "roc")
+
+RUNS = discover_runs(
+    DatasetSpec(
+        bids_dir=Path(config["bids_dir"]),
+        fmriprep_dir=Path(config["fmriprep_dir"]),
+        task=TASK,
+        space=config["space"],
+        res=config["res"],
+        den=config["den"],
+        recording=config["ratings"]["recording"],
+        subjects=tuple(str(label) for label in config["subjects"]),
+    )
+)
+HAS_SESSIONS = bool(RUNS["session"].notna().all())
+SUBJECTS = sorted(RUNS["subject"].unique())
+
+
+def run_entities_pattern():
+    """Entities of a per-run output, as wildcards."""
+    return {
+        "subject": "{subject}",
+        "session": "{session}" if HAS_SESSIONS else None,
+        "task": TASK,
+        "run": "{run}",
+        "atlas": ATLAS,
+    }
+
+
+def run_path(suffix, extension):
+    """Pattern of a per-run output."""
+    return str(bids_path(OUT, run_entities_pattern(), suffix, extension))
+
+
+def subject_path(suffix, extension, folder="decoding"):
+    """Pattern of a per-subject output."""
+    entities = {"subject": "{subject}", "atlas": ATLAS}
+    return str(bids_path(OUT, entities, suffix, extension, datatype=folder))
+
+
+def figure_path(name):
+    """Pattern of a per-subject figure."""
+    return subject_path(name, ".png", folder="figures")
+
+
+def log_path(rule_name, per_run=True):
+    """Pattern of a job's log file."""
+    entities = run_entities_pattern() if per_run else {"subject": "{subject}"}
+    return str(bids_path(OUT / "logs" / rule_name, entities, "log", ".txt", None))
+
+
+def benchmark_path(rule_name, per_run=True):
+    """Pattern of a job's benchmark table."""
+    entities = run_entities_pattern() if per_run else {"subject": "{subject}"}
+    return str(
+        bids_path(OUT / "benchmarks" / rule_name, entities, "bench", ".tsv", None)
+    )
+
+
+def dataset_description():
+    """The output dataset's description file."""
+    return str(OUT / "dataset_description.json")
+
+
+def find_run(wildcards):
+    """The discovered run a job's wildcards name."""
+    rows = RUNS[(RUNS["subject"] == wildcards.subject) & (RUNS["run"] == wildcards.run)]
+    if HAS_SESSIONS:
+        rows = rows[rows["session"] == wildcards.session]
+    return rows.iloc[0]
+
+
+def run_inputs(wildcards):
+    """Every input of a run's signal extraction."""
+    row = find_run(wildcards)
+    return {
+        "bold": str(row["bold"]),
+        "confounds": str(row["confounds"]),
+        "confounds_json": str(row["confounds"].with_suffix(".json")),
+        "ratings": str(row["ratings"]),
+        "atlas_image": config["atlas"]["image"],
+        "atlas_labels": config["atlas"]["labels"],
+    }
+
+
+def run_tr(wildcards):
+    """Repetition time of a run (s)."""
+    return float(find_run(wildcards)["tr"])
+
+
+def subject_runs(subject):
+    """Rows of a subject's runs, in session and run order."""
+    return RUNS[RUNS["subject"] == subject]
+
+
+def cv_groups(wildcards):
+    """Cross-validation unit of each run: its session, or itself without sessions."""
+    rows = subject_runs(wildcards.subject)
+    return list(rows["session"] if HAS_SESSIONS else rows["run"])
+
+
+def run_labels(wildcards):
+    """Run label of each of a subject's runs."""
+    return list(subject_runs(wildcards.subject)["run"])
+
+
+def subject_run_files(suffix, extension):
+    """Input function: a per-run output for every run of the subject."""
+
+    def files(wildcards):
+        rows = subject_runs(wildcards.subject)
+        return [
+            run_path(suffix, extension).format(
+                subject=row.subject, session=row.session, run=row.run
+            )
+            for row in rows.itertuples()
+        ]
+
+    return files

@@ -1,0 +1,24 @@
+rule fit_decoder:
+    """Nested leave-one-session-out LASSO-PCR for one subject, and its all-sessions model."""
+    input:
+        features=subject_run_files("edges", ".npz"),
+    output:
+        predictions=subject_path("predictions", ".tsv"),
+        folds=subject_path("folds", ".tsv"),
+        model=subject_path("model", ".npz"),
+    log:
+        log_path("fit_decoder", per_run=False),
+    benchmark:
+        benchmark_path("fit_decoder", per_run=False)
+    conda:
+        "../../envs/painflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 60 * attempt,
+    params:
+        sessions=cv_groups,
+        runs=run_labels,
+        max_components=config["decoder"]["max_components"],
+    script:
+        "../../scripts/fit_decoder.py"

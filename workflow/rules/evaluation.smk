@@ -1,0 +1,84 @@
+localrules:
+    summarize_qc,
+    describe_dataset,
+
+
+rule evaluate:
+    """Metrics at every time scale with hierarchical-bootstrap intervals, and figures."""
+    input:
+        predictions=subject_path("predictions", ".tsv"),
+        qc=subject_run_files("timeseries", ".json"),
+    output:
+        metrics=subject_path("metrics", ".tsv"),
+        timecourse=report(
+            figure_path("timecourse"),
+            caption="../report/timecourse.rst",
+            category="Decoding",
+            subcategory="sub-{subject}",
+            labels={"subject": "{subject}", "figure": "time course"},
+        ),
+        scatter=report(
+            figure_path("scatter"),
+            caption="../report/scatter.rst",
+            category="Decoding",
+            subcategory="sub-{subject}",
+            labels={"subject": "{subject}", "figure": "scatter"},
+        ),
+        roc=report(
+            figure_path("roc"),
+            caption="../report/roc.rst",
+            category="Decoding",
+            subcategory="sub-{subject}",
+            labels={"subject": "{subject}", "figure": "ROC"},
+        ),
+    log:
+        log_path("evaluate", per_run=False),
+    benchmark:
+        benchmark_path("evaluate", per_run=False)
+    conda:
+        "../../envs/painflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    params:
+        sessions=cv_groups,
+        runs=run_labels,
+        time_bins=config["features"]["time_bins"],
+        scales=config["evaluation"]["scales"],
+        n_bootstrap=config["evaluation"]["n_bootstrap"],
+        seed=config["seed"],
+    script:
+        "../../scripts/evaluate.py"
+
+
+rule summarize_qc:
+    """Gather a subject's per-run quality measures and inclusion decisions."""
+    input:
+        qc=subject_run_files("timeseries", ".json"),
+    output:
+        table=subject_path("qc", ".tsv", folder="qc"),
+    log:
+        log_path("summarize_qc", per_run=False),
+    conda:
+        "../../envs/painflow.yaml"
+    params:
+        sessions=cv_groups,
+        runs=run_labels,
+    script:
+        "../../scripts/summarize_qc.py"
+
+
+rule describe_dataset:
+    """Write the BIDS-derivatives description of the output folder."""
+    output:
+        dataset_description(),
+    log:
+        str(OUT / "logs" / "describe_dataset.log"),
+    conda:
+        "../../envs/painflow.yaml"
+    params:
+        bids_dir=config["bids_dir"],
+        fmriprep_dir=config["fmriprep_dir"],
+    script:
+        "../../scripts/describe_dataset.py"
