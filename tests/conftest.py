@@ -16,7 +16,7 @@ from painflow.extract import AlignmentSettings, RunFiles, extract_run
 from painflow.fileio import read_json
 from painflow.metrics import add_time_bins, metrics_table
 from painflow.parcellate import load_atlas
-from painflow.simulate import simulate_study
+from painflow.simulate import SimulationParameters, simulate_study
 
 
 @pytest.fixture
@@ -80,8 +80,16 @@ def decode_study(study: Path, delay: float = 6.0, n_bootstrap: int = 200) -> dic
 
 
 @pytest.fixture(scope="session")
-def small_study(tmp_path_factory) -> Path:
-    """2 subjects x 6 sessions x 2 runs of 150 volumes (TR 2 s)."""
-    study = tmp_path_factory.mktemp("small_study")
-    simulate_study(study, n_subjects=2, n_sessions=6, n_runs=2, n_volumes=150, seed=1)
+def recovery_study(tmp_path_factory) -> Path:
+    """2 subjects x 8 sessions x 2 runs of 10 minutes (TR 2 s), a clear signal."""
+    study = tmp_path_factory.mktemp("recovery_study")
+    simulate_study(
+        study,
+        n_subjects=2,
+        n_sessions=8,
+        n_runs=2,
+        n_volumes=300,
+        seed=1,
+        parameters=SimulationParameters(signal_gain=2.5, n_signal_regions=12),
+    )
     return study

@@ -16,8 +16,8 @@ from painflow.simulate import (
     SimulationParameters,
     aal_network,
     dct_basis,
-    framewise_displacement,
     load_aal_atlas,
+    power_framewise_displacement,
     simulate_study,
 )
 
@@ -469,11 +469,11 @@ def test_spikes_give_large_fd_and_dvars(study):
     assert np.median(std_dvars[spikes]) > 2 * np.median(std_dvars)
 
 
-def test_framewise_displacement():
+def test_power_framewise_displacement():
     motion = np.zeros((4, 6))
     motion[2, 0] = 0.5  # 0.5 mm translation, then back
     motion[3, 3] = 0.01  # 0.01 rad = 0.5 mm on a 50 mm sphere
-    fd = framewise_displacement(motion, head_radius=50.0)
+    fd = power_framewise_displacement(motion, tr=2.0, head_radius=50.0)
     assert np.isnan(fd[0])
     np.testing.assert_allclose(fd[1:], [0.0, 0.5, 1.0])
 

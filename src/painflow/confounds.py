@@ -130,6 +130,25 @@ def non_steady_state_volumes(confounds_path: str | Path) -> np.ndarray:
     return flags.fillna(0).to_numpy(float).sum(axis=1) > 0
 
 
+def motion_in_mm(motion: np.ndarray, head_radius_mm: float = 50.0) -> np.ndarray:
+    """Express rotations (radians) as arc lengths (mm) on a sphere.
+
+    Parameters
+    ----------
+    motion : numpy.ndarray
+        (volumes, 6): three translations (mm), then three rotations (rad).
+    head_radius_mm : float
+        Radius of the sphere.
+
+    Returns
+    -------
+    numpy.ndarray
+        (volumes, 6), all in mm.
+    """
+    motion = np.asarray(motion, dtype=float)
+    return np.hstack([motion[:, :3], motion[:, 3:] * head_radius_mm])
+
+
 def framewise_displacement(
     motion: np.ndarray,
     tr: float,
@@ -158,8 +177,7 @@ def framewise_displacement(
     numpy.ndarray
         (volumes,) FD in mm; the first volume has 0.
     """
-    params = np.array(motion, dtype=float)
-    params[:, 3:] *= head_radius_mm
+    params = motion_in_mm(motion, head_radius_mm)
     if low_pass_hz is not None and low_pass_hz < 0.5 / tr and len(params) > 15:
         params = butterworth(params, sampling_rate=1.0 / tr, low_pass=low_pass_hz)
     return np.concatenate([[0.0], np.abs(np.diff(params, axis=0)).sum(axis=1)])

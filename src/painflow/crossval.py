@@ -104,10 +104,17 @@ def inner_curve(
         limit = min(limit, max_components)
     if limit < 1:
         raise ValueError(f"too few training samples ({len(y)}) to fit any model")
+    paths = {
+        session: component_path(
+            X[groups != session], y[groups != session], X[groups == session], limit
+        )
+        for session in sessions
+    }
+    # Rank-deficient folds may offer fewer components than asked for.
+    limit = min(path.shape[1] for path in paths.values())
     predictions = np.empty((len(y), limit))
-    for session in sessions:
-        test = groups == session
-        predictions[test] = component_path(X[~test], y[~test], X[test], limit)
+    for session, path in paths.items():
+        predictions[groups == session] = path[:, :limit]
     return np.array([correlation(column, y) for column in predictions.T])
 
 

@@ -89,7 +89,8 @@ def plot_timecourses(units: pd.DataFrame, title: str, path: str | Path) -> None:
             ax.set_ylabel("pain (0-100)")
         for ax in axes[-1, :]:
             ax.set_xlabel("time bin (runs in order)")
-        axes.flat[0].legend(frameon=False, loc="upper left")
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        figure.legend(handles, labels, frameon=False, loc="upper right", ncol=2)
         figure.suptitle(title)
         figure.tight_layout()
         save_figure(figure, path)

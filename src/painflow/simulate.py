@@ -44,6 +44,7 @@ from scipy.signal import lfilter
 
 from painflow import __version__
 from painflow.bids import bids_name, bids_path
+from painflow.confounds import MOTION_COLUMNS, framewise_displacement, motion_in_mm
 from painflow.fileio import atomic_path, write_bytes, write_json, write_tsv
 
 TASK = "rating"
@@ -52,7 +53,6 @@ ATLAS_NAME = "AAL"
 RATING_RECORDING = "rating"
 RATING_COLUMN = "pain"
 BIDS_VERSION = "1.10.0"
-MOTION_COLUMNS = ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
 N_COMPCOR = 5  # components per aCompCor mask
 COMPCOR_MASKS = ("CSF", "WM", "combined")  # column order of a_comp_cor_XX
 FMRIPREP_COSINE_PERIOD = 128.0  # s, cutoff of fMRIPrep's discrete cosine basis
@@ -191,7 +191,7 @@ class SimulationParameters:
     run_offset_sd: float = 5.0
     pain_drift_sd: float = 12.0
     pain_time_constant: float = 50.0
-    pain_smoothing: float = 2.0
+    pain_smoothing: float = 10.0
     rating_sampling_frequency: float = 10.0
     rating_jitter_sd: float = 0.5
     n_background_factors: int = 3
@@ -559,37 +559,28 @@ def simulate_motion(
     return motion, spike_volumes, spike_sizes
 
 
-def motion_in_mm(motion: np.ndarray, head_radius: float = 50.0) -> np.ndarray:
-    """Express rotations (radians) as arc length (mm) on a sphere.
-
-    Parameters
-    ----------
-    motion : numpy.ndarray
-        (volumes, 6) in the order of :data:`MOTION_COLUMNS`.
-    head_radius : float
-
-    Returns
-    -------
-    numpy.ndarray
-    """
-    return np.hstack([motion[:, :3], motion[:, 3:] * head_radius])
-
-
-def framewise_displacement(motion: np.ndarray, head_radius: float = 50.0) -> np.ndarray:
-    """Power's framewise displacement (mm), NaN for the first volume.
+def power_framewise_displacement(
+    motion: np.ndarray, tr: float, head_radius: float = 50.0
+) -> np.ndarray:
+    """Power's framewise displacement as fMRIPrep writes it: unfiltered, NaN first.
 
     Parameters
     ----------
     motion : numpy.ndarray
         (volumes, 6): translations in mm, rotations in radians.
+    tr : float
+        Repetition time (s).
     head_radius : float
 
     Returns
     -------
     numpy.ndarray
     """
-    steps = np.abs(np.diff(motion_in_mm(motion, head_radius), axis=0)).sum(axis=1)
-    return np.concatenate([[np.nan], steps])
+    fd = framewise_displacement(
+        motion, tr, low_pass_hz=None, head_radius_mm=head_radius
+    )
+    fd[0] = np.nan
+    return fd
 
 
 def compcor_series(
@@ -878,8 +869,8 @@ def confounds_table(
     dvars_value, std_dvars = dvars(bold)
     columns["std_dvars"] = std_dvars
     columns["dvars"] = dvars_value
-    columns["framewise_displacement"] = framewise_displacement(
-        motion, params.head_radius
+    columns["framewise_displacement"] = power_framewise_displacement(
+        motion, tr, params.head_radius
     )
     for i in range(compcor.shape[1]):
         columns[f"a_comp_cor_{i:02d}"] = compcor[:, i]

@@ -1,0 +1,97 @@
+"""Input discovery stops on missing or malformed inputs, naming the file."""
+
+import json
+import shutil
+
+import pytest
+from conftest import study_spec
+
+from painflow.dataset import discover_runs
+from painflow.simulate import simulate_study
+
+
+@pytest.fixture(scope="module")
+def tiny_study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    simulate_study(root, n_subjects=1, n_sessions=3, n_runs=1, n_volumes=40, seed=2)
+    return root
+
+
+@pytest.fixture
+def study(tiny_study, tmp_path):
+    copy = tmp_path / "study"
+    shutil.copytree(tiny_study, copy)
+    return copy
+
+
+FUNC = "sub-01/ses-02/func/sub-01_ses-02_task-rating_run-1"
+
+
+def test_every_run_is_found_with_its_inputs(study):
+    runs = discover_runs(study_spec(study))
+    assert runs[["subject", "session", "run"]].values.tolist() == [
+        ["01", "01", "1"],
+        ["01", "02", "1"],
+        ["01", "03", "1"],
+    ]
+    assert (runs["tr"] == 2.0).all()
+    for column in ("bold", "confounds", "ratings"):
+        assert all(path.exists() for path in runs[column])
+
+
+def test_missing_recording(study):
+    recording = study / f"{FUNC}_recording-rating_physio.tsv.gz"
+    recording.unlink()
+    with pytest.raises(FileNotFoundError, match=f"{recording}: no rating recording"):
+        discover_runs(study_spec(study))
+
+
+def test_recording_sidecar_without_sampling_frequency(study):
+    sidecar = study / f"{FUNC}_recording-rating_physio.json"
+    metadata = json.loads(sidecar.read_text())
+    del metadata["SamplingFrequency"]
+    sidecar.write_text(json.dumps(metadata))
+    with pytest.raises(ValueError, match=f"{sidecar}: the sidecar has no 'Sampling"):
+        discover_runs(study_spec(study))
+
+
+def test_bold_sidecar_without_repetition_time(study):
+    sidecar = study / f"{FUNC}_bold.json"
+    metadata = json.loads(sidecar.read_text())
+    del metadata["RepetitionTime"]
+    sidecar.write_text(json.dumps(metadata))
+    with pytest.raises(ValueError, match=f"{sidecar}: no RepetitionTime"):
+        discover_runs(study_spec(study))
+
+
+def test_repetition_time_is_inherited_from_the_dataset_root(study):
+    sidecar = study / f"{FUNC}_bold.json"
+    metadata = json.loads(sidecar.read_text())
+    del metadata["RepetitionTime"]
+    sidecar.write_text(json.dumps(metadata))
+    (study / "task-rating_bold.json").write_text(json.dumps({"RepetitionTime": 1.5}))
+    runs = discover_runs(study_spec(study))
+    # The run's own sidecars still win where they say it.
+    assert runs["tr"].tolist() == [2.0, 1.5, 2.0]
+
+
+def test_missing_fmriprep_output(study):
+    confounds = study / "derivatives/fmriprep" / f"{FUNC}_desc-confounds_timeseries.tsv"
+    confounds.unlink()
+    with pytest.raises(
+        FileNotFoundError, match=f"{confounds}: fMRIPrep output missing"
+    ):
+        discover_runs(study_spec(study))
+
+
+def test_subject_with_fewer_than_three_sessions(study):
+    shutil.rmtree(study / "sub-01/ses-03")
+    with pytest.raises(ValueError, match="2 session.*needs at least 3"):
+        discover_runs(study_spec(study))
+
+
+def test_no_runs_of_the_task(study):
+    spec = study_spec(study)
+    spec = type(spec)(**{**spec.__dict__, "task": "rest"})
+    with pytest.raises(FileNotFoundError, match="no BOLD runs of task 'rest'"):
+        discover_runs(spec)

@@ -1,0 +1,200 @@
+"""The Snakemake workflow end to end on a small simulated study."""
+
+import filecmp
+import gzip
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from workflow_runner import run_workflow, study_config
+
+from painflow.fileio import read_npz, read_tsv
+from painflow.simulate import simulate_study
+
+pytestmark = pytest.mark.workflow
+
+RUN = "sub-01/ses-02/func/sub-01_ses-02_task-rating_run-1"
+RUN_LOG = (
+    "logs/extract_signals/sub-01/ses-02/" + RUN.split("/")[-1] + "_atlas-AAL_log.txt"
+)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("workflow_study")
+    simulate_study(root, n_subjects=2, n_sessions=4, n_runs=1, n_volumes=100, seed=3)
+    return root
+
+
+@pytest.fixture(scope="module")
+def first_run(study, tmp_path_factory):
+    work = tmp_path_factory.mktemp("first")
+    config = study_config(study, work / "out")
+    result = run_workflow(config, work)
+    assert result.returncode == 0, result.stdout[-3000:]
+    return work / "out"
+
+
+def output_files(folder):
+    return sorted(
+        path.relative_to(folder)
+        for path in folder.rglob("*")
+        if path.is_file()
+        and path.relative_to(folder).parts[0] not in ("logs", "benchmarks")
+    )
+
+
+def test_outputs_of_every_subject(first_run):
+    for subject in ("01", "02"):
+        decoding = first_run / f"sub-{subject}" / "decoding"
+        predictions = read_tsv(decoding / f"sub-{subject}_atlas-AAL_predictions.tsv")
+        assert list(predictions.columns) == [
+            "session",
+            "run",
+            "volume",
+            "time",
+            "rating",
+            "predicted",
+            "fold",
+        ]
+        assert predictions["fold"].nunique() == 4
+        assert (predictions["fold"] == predictions["session"]).all()
+        metrics = read_tsv(decoding / f"sub-{subject}_atlas-AAL_metrics.tsv")
+        assert list(metrics.columns) == [
+            "scale",
+            "metric",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "p_value",
+        ]
+        assert set(metrics["scale"]) == {"1min", "2min", "run", "session"}
+        assert set(metrics["metric"]) == {
+            "r",
+            "r2",
+            "mae",
+            "auc",
+            "within_run_r",
+            "within_session_r",
+        }
+        model = read_npz(decoding / f"sub-{subject}_atlas-AAL_model.npz")
+        assert model["edge_weights"].shape == (116 * 115 // 2,)
+        assert model["region_names"].shape == (116,)
+        assert 1 <= int(model["n_components"])
+        qc = read_tsv(
+            first_run / f"sub-{subject}" / "qc" / f"sub-{subject}_atlas-AAL_qc.tsv"
+        )
+        assert len(qc) == 4 and qc["included"].all()
+        for figure in ("timecourse", "scatter", "roc"):
+            png = (
+                first_run
+                / f"sub-{subject}"
+                / "figures"
+                / f"sub-{subject}_atlas-AAL_{figure}.png"
+            )
+            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (first_run / "dataset_description.json").exists()
+
+
+def test_predictions_cover_every_retained_volume(first_run):
+    table = read_tsv(first_run / f"{RUN}_atlas-AAL_timeseries.tsv")
+    predictions = read_tsv(
+        first_run / "sub-01/decoding/sub-01_atlas-AAL_predictions.tsv",
+        dtype={"session": str, "run": str},
+    )
+    run = predictions[(predictions["session"] == "02") & (predictions["run"] == "1")]
+    np.testing.assert_array_equal(run["volume"], table["volume"])
+    np.testing.assert_allclose(run["rating"], table["rating"])
+
+
+def test_same_seed_gives_byte_identical_outputs(study, first_run, tmp_path):
+    config = study_config(study, tmp_path / "out")
+    result = run_workflow(config, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    files = output_files(first_run)
+    assert files == output_files(tmp_path / "out")
+    assert len(files) > 40
+    different = [
+        str(name)
+        for name in files
+        if not filecmp.cmp(first_run / name, tmp_path / "out" / name, shallow=False)
+    ]
+    assert different == []
+
+
+def test_snakemake_lint_is_clean(study, tmp_path):
+    result = run_workflow(study_config(study, tmp_path / "out"), tmp_path, "--lint")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Lints for" not in result.stdout
+
+
+def test_unknown_config_key_is_rejected(study, tmp_path):
+    config = study_config(study, tmp_path / "out", n_boostrap=10)
+    result = run_workflow(config, tmp_path, "-n")
+    assert result.returncode != 0
+    assert "n_boostrap" in result.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_subject_with_fewer_than_three_sessions_is_rejected(tmp_path):
+    study = tmp_path / "study"
+    simulate_study(study, n_subjects=1, n_sessions=2, n_runs=1, n_volumes=60, seed=0)
+    result = run_workflow(
+        study_config(study, tmp_path / "out"), tmp_path / "work", "-n"
+    )
+    assert result.returncode != 0
+    assert "sub-01: 2 session(s)" in result.stdout
+    assert "needs at least 3" in result.stdout
+
+
+def test_missing_ratings_recording_is_rejected_before_any_job(study, tmp_path):
+    copy = tmp_path / "study"
+    shutil.copytree(study, copy)
+    func = copy / "sub-02/ses-03/func"
+    missing = func / "sub-02_ses-03_task-rating_run-1_recording-rating_physio.tsv.gz"
+    missing.unlink()
+    result = run_workflow(study_config(copy, tmp_path / "out"), tmp_path / "work")
+    assert result.returncode != 0
+    assert f"{missing}: no rating recording" in result.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_ratings_stop_the_run_and_leave_no_partial_output(study, tmp_path):
+    copy = tmp_path / "study"
+    shutil.copytree(study, copy)
+    recording = copy / f"{RUN}_recording-rating_physio.tsv.gz"
+    lines = gzip.decompress(recording.read_bytes()).decode().splitlines()
+    lines[200] = "NaN"
+    recording.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    out = tmp_path / "out"
+    result = run_workflow(study_config(copy, out), tmp_path / "work", "--keep-going")
+    assert result.returncode != 0
+    log = (out / RUN_LOG).read_text()
+    assert f"{recording}: rating on line 201 is not a finite number" in log
+    assert not (out / f"{RUN}_atlas-AAL_timeseries.tsv").exists()
+    assert not (out / "sub-01/decoding/sub-01_atlas-AAL_predictions.tsv").exists()
+    # The other subject is unaffected.
+    assert (out / "sub-02/decoding/sub-02_atlas-AAL_metrics.tsv").exists()
+
+
+def test_a_mostly_censored_run_is_left_out_and_recorded(study, tmp_path):
+    copy = tmp_path / "study"
+    shutil.copytree(study, copy)
+    confounds = copy / "derivatives/fmriprep" / f"{RUN}_desc-confounds_timeseries.tsv"
+    table = pd.read_csv(confounds, sep="\t")
+    # A head that keeps drifting by about a millimetre a volume.
+    table["trans_x"] = np.cumsum(np.random.default_rng(0).normal(0, 1, len(table)))
+    table.to_csv(confounds, sep="\t", index=False, na_rep="n/a")
+    out = tmp_path / "out"
+    result = run_workflow(study_config(copy, out), tmp_path / "work")
+    assert result.returncode == 0, result.stdout[-3000:]
+    qc = read_tsv(out / "sub-01/qc/sub-01_atlas-AAL_qc.tsv", dtype={"session": str})
+    left_out = qc[~qc["included"]]
+    assert left_out["session"].tolist() == ["02"]
+    assert "censored" in left_out["reason"].iloc[0]
+    predictions = read_tsv(
+        out / "sub-01/decoding/sub-01_atlas-AAL_predictions.tsv", dtype={"session": str}
+    )
+    assert "02" not in set(predictions["session"])
+    assert "left out" in (out / RUN_LOG).read_text()

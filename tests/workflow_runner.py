@@ -1,0 +1,66 @@
+"""Run the Snakemake workflow on a simulated study from the tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from painflow.fileio import read_json
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def study_config(study: Path, output: Path, **overrides) -> dict:
+    """A config for a simulated study, with a quick bootstrap."""
+    truth = read_json(study / "ground_truth.json")
+    config = {
+        "bids_dir": str(study),
+        "fmriprep_dir": str(study / "derivatives" / "fmriprep"),
+        "output_dir": str(output),
+        "res": "6",
+        "atlas": {
+            "name": truth["atlas"]["name"],
+            "image": str(study / truth["atlas"]["image"]),
+            "labels": str(study / truth["atlas"]["labels"]),
+        },
+        "evaluation": {"n_bootstrap": 200},
+    }
+    config.update(overrides)
+    return config
+
+
+def run_workflow(
+    config: dict, workdir: Path, *extra: str, timeout: int = 900
+) -> subprocess.CompletedProcess:
+    """Run Snakemake with a config in its own working directory.
+
+    Its messages, standard output and error together, are in ``stdout``.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_file = workdir / "config.yaml"
+    config_file.write_text(yaml.safe_dump(config))
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(config_file),
+        "--cores",
+        "2",
+        *extra,
+    ]
+    return subprocess.run(
+        command,
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+    )
