@@ -185,7 +185,7 @@ class SimulationParameters:
 
     n_signal_regions: int = 8
     min_signal_region_voxels: int = 10
-    signal_gain: float = 1.25
+    signal_gain: float = 1.35
     delay: float = 6.0
     session_pain_range: tuple[float, float] = (20.0, 80.0)
     run_offset_sd: float = 5.0
