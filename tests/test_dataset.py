@@ -27,6 +27,12 @@ def study(tiny_study, tmp_path):
 FUNC = "sub-01/ses-02/func/sub-01_ses-02_task-rating_run-1"
 
 
+def drop_field(sidecar, field):
+    metadata = json.loads(sidecar.read_text())
+    del metadata[field]
+    sidecar.write_text(json.dumps(metadata))
+
+
 def test_every_run_is_found_with_its_inputs(study):
     runs = discover_runs(study_spec(study))
     assert runs[["subject", "session", "run"]].values.tolist() == [
@@ -48,27 +54,21 @@ def test_missing_recording(study):
 
 def test_recording_sidecar_without_sampling_frequency(study):
     sidecar = study / f"{FUNC}_recording-rating_physio.json"
-    metadata = json.loads(sidecar.read_text())
-    del metadata["SamplingFrequency"]
-    sidecar.write_text(json.dumps(metadata))
+    drop_field(sidecar, "SamplingFrequency")
     with pytest.raises(ValueError, match=f"{sidecar}: the sidecar has no 'Sampling"):
         discover_runs(study_spec(study))
 
 
 def test_bold_sidecar_without_repetition_time(study):
     sidecar = study / f"{FUNC}_bold.json"
-    metadata = json.loads(sidecar.read_text())
-    del metadata["RepetitionTime"]
-    sidecar.write_text(json.dumps(metadata))
+    drop_field(sidecar, "RepetitionTime")
     with pytest.raises(ValueError, match=f"{sidecar}: no RepetitionTime"):
         discover_runs(study_spec(study))
 
 
 def test_repetition_time_is_inherited_from_the_dataset_root(study):
     sidecar = study / f"{FUNC}_bold.json"
-    metadata = json.loads(sidecar.read_text())
-    del metadata["RepetitionTime"]
-    sidecar.write_text(json.dumps(metadata))
+    drop_field(sidecar, "RepetitionTime")
     (study / "task-rating_bold.json").write_text(json.dumps({"RepetitionTime": 1.5}))
     runs = discover_runs(study_spec(study))
     # The run's own sidecars still win where they say it.
