@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from painflow.dataset import MIN_SESSIONS
 from painflow.decoder import LassoPCR, available_components, component_path
 from painflow.edges import predict_volumes
 
-MIN_SESSIONS = 3
 PREDICTION_COLUMNS = ("session", "run", "volume", "time", "rating", "predicted", "fold")
 
 

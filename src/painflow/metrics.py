@@ -251,13 +251,10 @@ def scale_metrics(
     units: pd.DataFrame, scale: str, n_resamples: int, rng
 ) -> pd.DataFrame:
     """Estimates, 95% percentile intervals and p-values of every metric at a scale."""
-    index = nested_index(units.reset_index(drop=True))
-    estimates = draw_metrics(
-        units.reset_index(drop=True), hierarchical_draws(index, 0, rng), scale
-    )
-    boot = draw_metrics(
-        units.reset_index(drop=True), hierarchical_draws(index, n_resamples, rng), scale
-    )
+    units = units.reset_index(drop=True)
+    index = nested_index(units)
+    estimates = draw_metrics(units, hierarchical_draws(index, 0, rng), scale)
+    boot = draw_metrics(units, hierarchical_draws(index, n_resamples, rng), scale)
     rows = []
     for metric in METRICS:
         samples = boot[metric]

@@ -11,6 +11,13 @@ if config["fmriprep_dir"] is None:
         "fMRIPrep derivatives; set it to their folder"
     )
 
+if config["den"] is not None:
+    raise ValueError(
+        f"config 'den' is {config['den']!r}: this version of painflow parcellates "
+        "volumetric NIfTI outputs only; set 'den' to null and 'space'/'res' to a "
+        "volumetric fMRIPrep space"
+    )
+
 OUT = Path(config["output_dir"])
 ATLAS = config["atlas"]["name"]
 TASK = config["task"]

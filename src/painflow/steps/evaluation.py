@@ -27,18 +27,18 @@ QC_COLUMNS = (
 
 def run_windows(qc_files: list[str], sessions: list, runs: list) -> pd.DataFrame:
     """Analysis window of every run, from the runs' QC sidecars."""
-    return pd.DataFrame(
-        [
+    rows = []
+    for path, session, run in zip(qc_files, sessions, runs, strict=True):
+        record = read_json(path)
+        rows.append(
             {
                 "session": str(session),
                 "run": str(run),
                 "window_start": record["window_start"],
                 "window_stop": record["window_stop"],
             }
-            for path, session, run in zip(qc_files, sessions, runs, strict=True)
-            for record in [read_json(path)]
-        ]
-    )
+        )
+    return pd.DataFrame(rows)
 
 
 def evaluate(
