@@ -95,3 +95,19 @@ def test_no_runs_of_the_task(study):
     spec = type(spec)(**{**spec.__dict__, "task": "rest"})
     with pytest.raises(FileNotFoundError, match="no BOLD runs of task 'rest'"):
         discover_runs(spec)
+
+
+def test_a_dataset_without_sessions_has_runs_as_units(tmp_path):
+    study = tmp_path / "study"
+    simulate_study(study, n_subjects=1, n_sessions=1, n_runs=3, n_volumes=40, seed=2)
+    for root in (study, study / "derivatives/fmriprep"):
+        (root / "sub-01/func").mkdir()
+        for path in sorted((root / "sub-01/ses-01/func").iterdir()):
+            path.rename(root / "sub-01/func" / path.name.replace("_ses-01", ""))
+        shutil.rmtree(root / "sub-01/ses-01")
+    runs = discover_runs(study_spec(study))
+    assert runs["session"].isna().all()
+    assert runs["run"].tolist() == ["1", "2", "3"]
+    assert runs["bold"].iloc[0].name == (
+        "sub-01_task-rating_run-1_space-MNI152NLin6Asym_res-6_desc-preproc_bold.nii.gz"
+    )

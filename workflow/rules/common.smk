@@ -14,8 +14,8 @@ if config["fmriprep_dir"] is None:
 if config["den"] is not None:
     raise ValueError(
         f"config 'den' is {config['den']!r}: this version of painflow parcellates "
-        "volumetric NIfTI outputs only; set 'den' to null and 'space'/'res' to a "
-        "volumetric fMRIPrep space"
+        "volumetric NIfTI outputs only; set 'den' to null, and 'space' and 'res' "
+        "to a volumetric fMRIPrep space"
     )
 
 OUT = Path(config["output_dir"])
