@@ -6,7 +6,12 @@ from sklearn.linear_model import Lasso, LinearRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
-from painflow.decoder import LassoPCR, available_components, component_path
+from painflow.decoder import (
+    LassoPCR,
+    available_components,
+    component_path,
+    gram_component_path,
+)
 
 
 def planted_data(seed, n_samples=60, n_features=500, n_signal=3, n_test=40):
@@ -166,3 +171,23 @@ def test_numpy_integer_n_components():
     rng = np.random.default_rng(8)
     X, y = rng.standard_normal((10, 5)), rng.standard_normal(10)
     assert LassoPCR(n_components=np.int64(2)).fit(X, y).n_components_ == 2
+
+
+@pytest.mark.parametrize("max_components", [None, 1, 9])
+def test_gram_component_path_equals_the_svd_path(max_components):
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((70, 900))
+    y = X[:, :5].sum(axis=1) + rng.standard_normal(70)
+    train, test = np.arange(0, 55), np.arange(55, 70)
+    expected = component_path(X[train], y[train], X[test], max_components)
+    got = gram_component_path(X @ X.T, y, train, test, X.shape[1], max_components)
+    assert got.shape == expected.shape
+    assert_allclose(got, expected, rtol=1e-8, atol=1e-8 * np.abs(expected).max())
+
+
+def test_gram_component_path_with_constant_target():
+    X = np.random.default_rng(0).standard_normal((10, 40))
+    path = gram_component_path(
+        X @ X.T, np.full(10, 3.0), np.arange(8), np.arange(8, 10), 40
+    )
+    assert_allclose(path, 3.0)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from painflow.dataset import MIN_SESSIONS
-from painflow.decoder import LassoPCR, available_components, component_path
+from painflow.decoder import LassoPCR, available_components, gram_component_path
 from painflow.edges import predict_volumes
 
 PREDICTION_COLUMNS = ("session", "run", "volume", "time", "rating", "predicted", "fold")
@@ -84,6 +84,10 @@ def inner_curve(
 ) -> np.ndarray:
     """Leave-one-session-out correlation of every number of components.
 
+    All inner fits share one Gram matrix of the training samples, so each
+    costs a (samples x samples) eigendecomposition whatever the number of
+    edges.
+
     Parameters
     ----------
     X, y, groups : numpy.ndarray
@@ -104,9 +108,15 @@ def inner_curve(
         limit = min(limit, max_components)
     if limit < 1:
         raise ValueError(f"too few training samples ({len(y)}) to fit any model")
+    gram = X @ X.T
     paths = {
-        session: component_path(
-            X[groups != session], y[groups != session], X[groups == session], limit
+        session: gram_component_path(
+            gram,
+            y,
+            np.flatnonzero(groups != session),
+            np.flatnonzero(groups == session),
+            X.shape[1],
+            limit,
         )
         for session in sessions
     }

@@ -29,11 +29,14 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_array, check_X_y
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["LassoPCR", "available_components", "component_path"]
+__all__ = ["LassoPCR", "available_components", "component_path", "gram_component_path"]
 
 # Singular values below this fraction of the largest one are rounding noise:
 # their components carry no variance and would give unstable weights.
 _RELATIVE_RANK_TOLERANCE = 1e-10
+# From a Gram matrix, singular values are square roots of eigenvalues known
+# to about machine precision times the largest, so the floor is higher.
+_GRAM_RANK_TOLERANCE = 1e-6
 _MIN_SAMPLES = 3
 
 
@@ -111,10 +114,7 @@ def _rank_components(
     """
     n_samples, n_features = X.shape
     x_mean = X.mean(axis=0)
-    y_mean = float(y.mean())
-    # A constant target must give exactly zero weights, whatever the rounding
-    # of its mean.
-    y_centered = y - y_mean if np.ptp(y) > 0 else np.zeros_like(y)
+    y_centered, y_mean = _centered_target(y)
 
     U, s, Vt = linalg.svd(X - x_mean, full_matrices=False, check_finite=False)
     # Centering removes one dimension: the last component is null.
@@ -122,22 +122,40 @@ def _rank_components(
     n_nonzero = int(np.count_nonzero(s[:n_nonzero] > _RELATIVE_RANK_TOLERANCE * s[0]))
     U, s, Vt = U[:, :n_nonzero], s[:n_nonzero], Vt[:n_nonzero]
 
-    # Score j is s_j * U[:, j], so its correlation with y is proportional to
-    # U[:, j] . y_centered, and its simple-regression weight is that over s_j.
-    projections = U.T @ y_centered
-    order = np.argsort(-np.abs(projections), kind="stable")
-
-    n_keep = available_components(n_samples, n_features)
-    if max_components is not None:
-        n_keep = min(n_keep, max_components)
-    order = order[:n_keep]
-    return _RankedComponents(
-        x_mean=x_mean,
-        y_mean=y_mean,
-        indices=order,
-        axes=Vt[order],
-        weights=projections[order] / s[order],
+    order, weights = _rank(
+        U, s, y_centered, _n_keep(n_samples, n_features, max_components)
     )
+    return _RankedComponents(
+        x_mean=x_mean, y_mean=y_mean, indices=order, axes=Vt[order], weights=weights
+    )
+
+
+def _n_keep(n_samples: int, n_features: int, max_components: int | None) -> int:
+    """Number of components to rank: the available ones, at most ``max_components``."""
+    n_keep = available_components(n_samples, n_features)
+    return n_keep if max_components is None else min(n_keep, max_components)
+
+
+def _centered_target(y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Centered target and its mean; a constant target centers to exact zeros."""
+    y_mean = float(y.mean())
+    # A constant target must give exactly zero weights, whatever the rounding
+    # of its mean.
+    return (y - y_mean if np.ptp(y) > 0 else np.zeros_like(y)), y_mean
+
+
+def _rank(
+    U: np.ndarray, s: np.ndarray, y_centered: np.ndarray, n_keep: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Order components by |correlation| with the target; their OLS weights.
+
+    Score j is ``s_j * U[:, j]``, so its correlation with y is proportional to
+    ``U[:, j] . y_centered``, and its simple-regression weight is that over
+    ``s_j``. Ties keep the order of decreasing variance.
+    """
+    projections = U.T @ y_centered
+    order = np.argsort(-np.abs(projections), kind="stable")[:n_keep]
+    return order, projections[order] / s[order]
 
 
 class LassoPCR(RegressorMixin, BaseEstimator):
@@ -286,3 +304,63 @@ def component_path(X_train, y_train, X_test, max_components=None) -> np.ndarray:
     # increasing size are cumulative sums over the ranked components.
     scores = (X_test - ranked.x_mean) @ ranked.axes.T
     return ranked.y_mean + np.cumsum(scores * ranked.weights, axis=1)
+
+
+def gram_component_path(
+    gram: np.ndarray,
+    y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    n_features: int,
+    max_components: int | None = None,
+) -> np.ndarray:
+    """:func:`component_path` from inner products of the samples only.
+
+    With many more features than samples, the decomposition of the centered
+    (samples x samples) Gram matrix gives the same components as the SVD of
+    the data, at a cost independent of the number of features. One Gram
+    matrix of every sample serves all the fits of a cross-validation.
+
+    Parameters
+    ----------
+    gram : ndarray of shape (n_samples, n_samples)
+        ``X @ X.T`` over every sample.
+    y : ndarray of shape (n_samples,)
+        Targets of every sample.
+    train, test : ndarray of int
+        Indices of the training and test samples.
+    n_features : int
+        Number of features of ``X`` (bounds the number of components).
+    max_components : int or None, default=None
+        Largest number of components.
+
+    Returns
+    -------
+    ndarray of shape (len(test), K)
+        As :func:`component_path` on ``X[train], y[train], X[test]``, to
+        rounding; components whose singular value is below ``1e-6`` times
+        the largest are left out.
+    """
+    _check_n_components(max_components, "max_components")
+    _check_n_samples(len(train))
+    inner = gram[np.ix_(train, train)]
+    cross = gram[np.ix_(test, train)]
+    # Centering on the training mean, expressed with inner products only.
+    column_mean = inner.mean(axis=0)
+    grand_mean = column_mean.mean()
+    inner = inner - column_mean[:, None] - column_mean[None, :] + grand_mean
+    cross = cross - cross.mean(axis=1, keepdims=True) - column_mean + grand_mean
+    eigenvalues, U = linalg.eigh(inner, check_finite=False)
+    eigenvalues, U = eigenvalues[::-1], U[:, ::-1]
+    s = np.sqrt(np.clip(eigenvalues, 0, None))
+    n_nonzero = min(len(train) - 1, n_features)
+    kept = s[:n_nonzero] > _GRAM_RANK_TOLERANCE * s[0] if s[0] > 0 else []
+    n_nonzero = int(np.count_nonzero(kept))
+    U, s = U[:, :n_nonzero], s[:n_nonzero]
+    y_centered, y_mean = _centered_target(np.asarray(y, dtype=float)[train])
+    order, weights = _rank(
+        U, s, y_centered, _n_keep(len(train), n_features, max_components)
+    )
+    # Test score j is (cross-kernel . U_j) / s_j.
+    scores = cross @ U[:, order] / s[order]
+    return y_mean + np.cumsum(scores * weights, axis=1)
