@@ -19,6 +19,8 @@ wildcard_constraints:
     subject="[a-zA-Z0-9]+",
     session="[a-zA-Z0-9]+",
     run="[a-zA-Z0-9]+",
+    train="[a-zA-Z0-9]+",
+    test="[a-zA-Z0-9]+",
 
 
 include: "workflow/rules/common.smk"
@@ -26,6 +28,7 @@ include: "workflow/rules/signals.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/decoding.smk"
 include: "workflow/rules/evaluation.smk"
+include: "workflow/rules/crosssubject.smk"
 
 
 rule all:
@@ -35,3 +38,5 @@ rule all:
         expand(subject_path("qc", ".tsv", folder="qc"), subject=SUBJECTS),
         expand(subject_path("model", ".npz"), subject=SUBJECTS),
         expand(figure_path("{figure}"), subject=SUBJECTS, figure=FIGURES),
+        group_path("crosssubject", ".tsv"),
+        group_path("crosssubject", ".png", folder="figures"),

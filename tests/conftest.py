@@ -40,8 +40,8 @@ def study_atlas(study: Path):
 def decode_study(study: Path, delay: float = 6.0, n_bootstrap: int = 200) -> dict:
     """Run extraction, features, nested LOSO and 1-min metrics in this process.
 
-    Returns, per subject, the metrics table (estimate of each metric at 1 min)
-    and the all-sessions model.
+    Returns, per subject, the metrics table (estimate of each metric at 1 min),
+    the all-sessions model, the fold choices, the run features and windows.
     """
     runs = discover_runs(study_spec(study))
     atlas = study_atlas(study)
@@ -75,6 +75,8 @@ def decode_study(study: Path, delay: float = 6.0, n_bootstrap: int = 200) -> dic
             "metrics": table.set_index("metric"),
             "model": model,
             "folds": folds,
+            "features": features,
+            "windows": pd.DataFrame(windows),
         }
     return results
 

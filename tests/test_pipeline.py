@@ -7,8 +7,10 @@ import pytest
 from conftest import decode_study, study_atlas
 
 from painflow.bids import parse_entities
+from painflow.crossval import predict_runs
 from painflow.edges import edge_weight_matrix
 from painflow.fileio import read_json
+from painflow.metrics import add_time_bins, point_metrics
 
 WRONG_DELAY = 66.0  # seconds; the simulated delay is 6 s
 
@@ -84,3 +86,17 @@ def test_a_wrong_hemodynamic_delay_lowers_r(decoded, recovery_study):
         r_wrong = wrong[subject]["metrics"].loc["within_run_r", "estimate"]
         assert r_right > 0.2, subject
         assert r_wrong < r_right - 0.15, subject
+
+
+def test_a_model_does_not_transfer_to_another_person(decoded):
+    for train, test in (("01", "02"), ("02", "01")):
+        predictions = predict_runs(
+            decoded[test]["features"], decoded[train]["model"], fold=train
+        )
+        volumes = add_time_bins(predictions, decoded[test]["windows"], {"1min": 10})
+        across = point_metrics(volumes, ["1min"], ("r", "auc")).iloc[0]
+        own = decoded[test]["metrics"].loc["r", "estimate"]
+        # Another person's model does no better than chance (its edges' relation
+        # to this person's pain is arbitrary, in sign too), far below their own.
+        assert across["r"] < 0.15, (train, test)
+        assert own > across["r"] + 0.3, (train, test)

@@ -95,6 +95,15 @@ def test_outputs_of_every_subject(first_run):
             )
             assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (first_run / "dataset_description.json").exists()
+    group = read_tsv(
+        first_run / "group/atlas-AAL_crosssubject.tsv",
+        dtype={"train_subject": str, "test_subject": str},
+    )
+    assert list(group.columns) == ["train_subject", "test_subject", "scale", "r", "auc"]
+    pairs = set(zip(group["train_subject"], group["test_subject"], strict=True))
+    assert pairs == {("01", "01"), ("01", "02"), ("02", "01"), ("02", "02")}
+    assert len(group) == 4 * 4  # every pair at every scale
+    assert (first_run / "group/figures/atlas-AAL_crosssubject.png").exists()
 
 
 def test_predictions_cover_every_retained_volume(first_run):

@@ -309,3 +309,32 @@ def metrics_table(
         for position, scale in enumerate(scales)
     ]
     return pd.concat(tables, ignore_index=True).loc[:, list(METRIC_COLUMNS)]
+
+
+def point_metrics(
+    volumes: pd.DataFrame, scales: list[str], metrics: tuple
+) -> pd.DataFrame:
+    """Point estimates of some metrics at every scale, without resampling.
+
+    Parameters
+    ----------
+    volumes : pandas.DataFrame
+        As for :func:`metrics_table`.
+    scales : list of str
+        Scales to evaluate.
+    metrics : tuple of str
+        Names among ``METRICS``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Column ``scale`` and one column per metric.
+    """
+    rows = []
+    for scale in scales:
+        units = scale_units(volumes, scale).reset_index(drop=True)
+        values = draw_metrics(units, nested_index(units)[None], scale)
+        rows.append(
+            {"scale": scale, **{name: float(values[name][0]) for name in metrics}}
+        )
+    return pd.DataFrame(rows)

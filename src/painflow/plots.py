@@ -161,3 +161,54 @@ def plot_roc(units_by_scale: dict, title: str, path: str | Path) -> None:
         ax.set_title(title)
         figure.tight_layout()
         save_figure(figure, path)
+
+
+def plot_cross_subject(table: pd.DataFrame, path: str | Path) -> None:
+    """Train x test matrices of r, one panel per scale.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``train_subject, test_subject, scale, r``; rows with equal subjects
+        hold the within-subject cross-validated r.
+    path : str or Path
+        PNG destination.
+    """
+    scales = list(dict.fromkeys(table["scale"]))
+    subjects = sorted(set(table["train_subject"]) | set(table["test_subject"]))
+    with plt.rc_context(STYLE):
+        figure, axes = plt.subplots(
+            1,
+            len(scales),
+            figsize=(2.3 * len(scales) + 1.6, 2.8),
+            squeeze=False,
+            sharey=True,
+            layout="constrained",
+        )
+        for ax, scale in zip(axes.flat, scales, strict=True):
+            rows = table[table["scale"] == scale]
+            matrix = (
+                rows.pivot(index="train_subject", columns="test_subject", values="r")
+                .reindex(index=subjects, columns=subjects)
+                .to_numpy(float)
+            )
+            # cividis: luminance rises monotonically, so grey-scale keeps the order.
+            image = ax.imshow(matrix, vmin=-1, vmax=1, cmap="cividis")
+            for (i, j), value in np.ndenumerate(matrix):
+                if np.isfinite(value):
+                    ax.text(
+                        j,
+                        i,
+                        f"{value:.2f}",
+                        ha="center",
+                        va="center",
+                        color="white" if value < 0.2 else "black",
+                    )
+            labels = [f"sub-{s}" for s in subjects]
+            ax.set_xticks(range(len(subjects)), labels)
+            ax.set_yticks(range(len(subjects)), labels)
+            ax.set_xlabel("tested on")
+            ax.set_title(SCALE_LABELS.get(scale, scale))
+        axes[0, 0].set_ylabel("model trained on")
+        figure.colorbar(image, ax=axes.ravel().tolist(), label="r", shrink=0.8)
+        save_figure(figure, path)

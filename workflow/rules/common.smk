@@ -55,9 +55,9 @@ def run_path(suffix, extension):
     return str(bids_path(OUT, run_entities_pattern(), suffix, extension))
 
 
-def subject_path(suffix, extension, folder="decoding"):
-    """Pattern of a per-subject output."""
-    entities = {"subject": "{subject}", "atlas": ATLAS}
+def subject_path(suffix, extension, folder="decoding", subject="{subject}"):
+    """Pattern of a per-subject output (``subject`` may name another wildcard)."""
+    entities = {"subject": subject, "atlas": ATLAS}
     return str(bids_path(OUT, entities, suffix, extension, datatype=folder))
 
 
@@ -116,22 +116,32 @@ def subject_runs(subject):
     return RUNS[RUNS["subject"] == subject]
 
 
-def cv_groups(wildcards):
+def cv_groups_of(subject):
     """Cross-validation unit of each run: its session, or itself without sessions."""
-    rows = subject_runs(wildcards.subject)
+    rows = subject_runs(subject)
     return list(rows["session"] if HAS_SESSIONS else rows["run"])
 
 
-def run_labels(wildcards):
+def run_labels_of(subject):
     """Run label of each of a subject's runs."""
-    return list(subject_runs(wildcards.subject)["run"])
+    return list(subject_runs(subject)["run"])
 
 
-def subject_run_files(suffix, extension):
-    """Input function: a per-run output for every run of the subject."""
+def cv_groups(wildcards):
+    """Cross-validation units of the runs of the job's subject."""
+    return cv_groups_of(wildcards.subject)
+
+
+def run_labels(wildcards):
+    """Run labels of the runs of the job's subject."""
+    return run_labels_of(wildcards.subject)
+
+
+def subject_run_files(suffix, extension, key="subject"):
+    """Input function: a per-run output for every run of the subject named by ``key``."""
 
     def files(wildcards):
-        rows = subject_runs(wildcards.subject)
+        rows = subject_runs(getattr(wildcards, key))
         return [
             run_path(suffix, extension).format(
                 subject=row.subject, session=row.session, run=row.run
@@ -140,3 +150,21 @@ def subject_run_files(suffix, extension):
         ]
 
     return files
+
+
+def pair_path():
+    """Pattern of one ordered pair's cross-subject table."""
+    name = f"train-{{train}}_test-{{test}}_atlas-{ATLAS}_crosssubject.tsv"
+    return str(OUT / "group" / "crosssubject" / name)
+
+
+def subject_pairs():
+    """Every ordered pair of different subjects, as (train, test) lists."""
+    pairs = [(a, b) for a in SUBJECTS for b in SUBJECTS if a != b]
+    return [a for a, _ in pairs], [b for _, b in pairs]
+
+
+def group_path(suffix, extension, folder=None):
+    """Path of a group-level output."""
+    name = f"atlas-{ATLAS}_{suffix}{extension}"
+    return str(OUT / "group" / folder / name if folder else OUT / "group" / name)

@@ -1,15 +1,23 @@
-"""Steps ``evaluate``, ``summarize_qc`` and ``describe_dataset``."""
+"""Steps ``evaluate``, ``cross_subject``, ``summarize_qc`` and ``describe_dataset``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from painflow import __version__
-from painflow.fileio import read_json, read_tsv, write_json, write_tsv
-from painflow.metrics import add_time_bins, metrics_table, scale_units
-from painflow.plots import plot_roc, plot_scatter, plot_timecourses
+from painflow.crossval import FittedModel, predict_runs
+from painflow.fileio import read_json, read_npz, read_tsv, write_json, write_tsv
+from painflow.metrics import add_time_bins, metrics_table, point_metrics, scale_units
+from painflow.plots import (
+    plot_cross_subject,
+    plot_roc,
+    plot_scatter,
+    plot_timecourses,
+)
+from painflow.steps.decoding import load_subject_features
 
 QC_COLUMNS = (
     "n_volumes",
@@ -90,6 +98,112 @@ def evaluate(
     )
     plot_scatter(units, title, figures_out["scatter"])
     plot_roc(units, title, figures_out["roc"])
+
+
+CROSS_SUBJECT_COLUMNS = ("train_subject", "test_subject", "scale", "r", "auc")
+
+
+def cross_subject(
+    model: str,
+    features: list[str],
+    sessions: list,
+    runs: list,
+    qc_files: list[str],
+    train_subject: str,
+    test_subject: str,
+    time_bins: dict,
+    scales: list[str],
+    table_out: str,
+) -> None:
+    """Apply one subject's all-sessions model to every run of another.
+
+    Parameters
+    ----------
+    model : str
+        The training subject's ``model.npz``.
+    features : list of str
+        The test subject's run features.
+    sessions, runs : list
+        Cross-validation unit and run label of each run.
+    qc_files : list of str
+        The test subject's QC sidecars (analysis windows).
+    train_subject, test_subject : str
+        Subject labels.
+    time_bins : dict
+        Config ``features.time_bins``.
+    scales : list of str
+        Scales of the table.
+    table_out : str
+        Destination TSV (``CROSS_SUBJECT_COLUMNS``).
+
+    Raises
+    ------
+    ValueError
+        When the model and the features come from different atlases.
+    """
+    weights = read_npz(model)
+    loaded = load_subject_features(features, sessions, runs)
+    regions = loaded[0].arrays["region_names"]
+    if not np.array_equal(weights["region_names"], regions):
+        raise ValueError(
+            f"{model} was trained on {weights['region_names'].size} regions of "
+            f"another atlas than the {regions.size} of {features[0]}: a model can "
+            "only be applied to data parcellated with the same atlas"
+        )
+    fitted = FittedModel(
+        coef=weights["edge_weights"],
+        intercept=float(weights["intercept"]),
+        n_components=int(weights["n_components"]),
+        inner_r=weights["inner_r"],
+    )
+    predictions = predict_runs(loaded, fitted, fold=f"sub-{train_subject}")
+    volumes = add_time_bins(
+        predictions, run_windows(qc_files, sessions, runs), time_bins
+    )
+    table = point_metrics(volumes, scales, ("r", "auc"))
+    table.insert(0, "test_subject", test_subject)
+    table.insert(0, "train_subject", train_subject)
+    write_tsv(table_out, table)
+
+
+def cross_subject_summary(
+    pair_tables: list[str],
+    metrics_files: list[str],
+    subjects: list[str],
+    table_out: str,
+    figure_out: str,
+) -> None:
+    """Gather every ordered pair and the within-subject results in one table.
+
+    Parameters
+    ----------
+    pair_tables : list of str
+        Outputs of :func:`cross_subject`.
+    metrics_files : list of str
+        Each subject's metrics table (its cross-validated r and AUC form the
+        diagonal).
+    subjects : list of str
+        Subject of each metrics table.
+    table_out, figure_out : str
+        Destinations of the group table and its figure.
+    """
+    tables = [
+        read_tsv(path, dtype={"train_subject": str, "test_subject": str})
+        for path in pair_tables
+    ]
+    for path, subject in zip(metrics_files, subjects, strict=True):
+        metrics = read_tsv(path)
+        wide = metrics.pivot(index="scale", columns="metric", values="estimate")
+        own = wide.loc[
+            list(dict.fromkeys(metrics["scale"])), ["r", "auc"]
+        ].reset_index()
+        own.insert(0, "test_subject", subject)
+        own.insert(0, "train_subject", subject)
+        tables.append(own)
+    table = pd.concat(tables, ignore_index=True).loc[:, list(CROSS_SUBJECT_COLUMNS)]
+    table = table.sort_values(["train_subject", "test_subject"], kind="stable")
+    write_tsv(table_out, table.reset_index(drop=True))
+    plot_cross_subject(table, figure_out)
 
 
 def qc_table(qc_files: list[str], sessions: list, runs: list, qc_out: str) -> None:

@@ -1,0 +1,18 @@
+"""Snakemake adapter of painflow.steps.evaluation.cross_subject."""
+
+from painflow.steps.evaluation import cross_subject
+from painflow.steps.logs import logged
+
+with logged(snakemake.log[0]):
+    cross_subject(
+        model=snakemake.input.model,
+        features=list(snakemake.input.features),
+        sessions=snakemake.params.sessions,
+        runs=snakemake.params.runs,
+        qc_files=list(snakemake.input.qc),
+        train_subject=snakemake.wildcards.train,
+        test_subject=snakemake.wildcards.test,
+        time_bins=snakemake.params.time_bins,
+        scales=snakemake.params.scales,
+        table_out=snakemake.output.table,
+    )
