@@ -29,6 +29,7 @@ include: "workflow/rules/features.smk"
 include: "workflow/rules/decoding.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/crosssubject.smk"
+include: "workflow/rules/prospective.smk"
 
 
 rule all:
@@ -38,5 +39,6 @@ rule all:
         expand(subject_path("qc", ".tsv", folder="qc"), subject=SUBJECTS),
         expand(subject_path("model", ".npz"), subject=SUBJECTS),
         expand(figure_path("{figure}"), subject=SUBJECTS, figure=FIGURES),
+        expand(subject_path("prospective", ".tsv"), subject=prospective_subjects()),
         group_path("crosssubject", ".tsv"),
         group_path("crosssubject", ".png", folder="figures"),

@@ -6,7 +6,7 @@ import shutil
 import pytest
 from conftest import study_spec
 
-from painflow.dataset import discover_runs
+from painflow.dataset import discover_runs, session_order
 from painflow.simulate import simulate_study
 
 
@@ -111,3 +111,24 @@ def test_a_dataset_without_sessions_has_runs_as_units(tmp_path):
     assert runs["bold"].iloc[0].name == (
         "sub-01_task-rating_run-1_space-MNI152NLin6Asym_res-6_desc-preproc_bold.nii.gz"
     )
+
+
+def test_sessions_are_ordered_by_acquisition_time(study):
+    table = study / "sub-01/sub-01_sessions.tsv"
+    table.write_text(
+        "session_id\tacq_time\n"
+        "ses-01\t2024-03-01T10:00:00\nses-02\t2024-01-01T10:00:00\n"
+        "ses-03\t2024-02-01T10:00:00\n"
+    )
+    assert session_order(study, "01", ["01", "02", "03"]) == ["02", "03", "01"]
+    table.unlink()
+    assert session_order(study, "01", ["03", "01", "02"]) == ["01", "02", "03"]
+
+
+def test_sessions_table_without_a_session_is_an_error(study):
+    table = study / "sub-01/sub-01_sessions.tsv"
+    table.write_text("session_id\tacq_time\nses-01\t2024-03-01T10:00:00\n")
+    with pytest.raises(
+        ValueError, match=r"sessions.tsv: no acq_time for sessions \['02'"
+    ):
+        session_order(study, "01", ["01", "02", "03"])

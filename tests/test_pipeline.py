@@ -3,11 +3,12 @@
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import decode_study, study_atlas
 
 from painflow.bids import parse_entities
-from painflow.crossval import predict_runs
+from painflow.crossval import predict_runs, prospective_predictions
 from painflow.edges import edge_weight_matrix
 from painflow.fileio import read_json
 from painflow.metrics import add_time_bins, point_metrics
@@ -100,3 +101,18 @@ def test_a_model_does_not_transfer_to_another_person(decoded):
         # to this person's pain is arbitrary, in sign too), far below their own.
         assert across["r"] < 0.15, (train, test)
         assert own > across["r"] + 0.3, (train, test)
+
+
+def test_prospective_model_never_sees_later_sessions(decoded):
+    features = decoded["02"]["features"]
+    order = sorted({run.session for run in features})
+    test_session = order[4]
+    predictions, n_train = prospective_predictions(features, order, test_session, 4)
+    assert n_train == 4
+    assert set(predictions["session"]) == {test_session}
+    # Dropping every later session changes nothing: they were never used.
+    past = [run for run in features if run.session <= test_session]
+    again, _ = prospective_predictions(past, order, test_session, 4)
+    pd.testing.assert_frame_equal(predictions, again)
+    with pytest.raises(ValueError, match="needs at least 5"):
+        prospective_predictions(features, order, test_session, 5)

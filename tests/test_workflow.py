@@ -15,6 +15,8 @@ from painflow.simulate import simulate_study
 pytestmark = pytest.mark.workflow
 
 RUN = "sub-01/ses-02/func/sub-01_ses-02_task-rating_run-1"
+# Four sessions: sessions 3 and 4 get prospective tests.
+OVERRIDES = {"prospective": {"min_train_sessions": 2}}
 RUN_LOG = (
     "logs/extract_signals/sub-01/ses-02/" + RUN.split("/")[-1] + "_atlas-AAL_log.txt"
 )
@@ -30,7 +32,7 @@ def study(tmp_path_factory):
 @pytest.fixture(scope="module")
 def first_run(study, tmp_path_factory):
     work = tmp_path_factory.mktemp("first")
-    config = study_config(study, work / "out")
+    config = study_config(study, work / "out", **OVERRIDES)
     result = run_workflow(config, work)
     assert result.returncode == 0, result.stdout[-3000:]
     return work / "out"
@@ -106,6 +108,23 @@ def test_outputs_of_every_subject(first_run):
     assert (first_run / "group/figures/atlas-AAL_crosssubject.png").exists()
 
 
+def test_prospective_tests_in_scan_order(first_run):
+    for subject in ("01", "02"):
+        decoding = first_run / f"sub-{subject}" / "decoding"
+        table = read_tsv(
+            decoding / f"sub-{subject}_atlas-AAL_prospective.tsv",
+            dtype={"test_session": str},
+        )
+        assert list(table.columns) == ["test_session", "n_train_sessions", "scale", "r"]
+        per_session = table.drop_duplicates("test_session")
+        assert per_session["test_session"].tolist() == ["03", "04"]
+        assert per_session["n_train_sessions"].tolist() == [2, 3]
+        figure = (
+            first_run / f"sub-{subject}/figures/sub-{subject}_atlas-AAL_prospective.png"
+        )
+        assert figure.exists()
+
+
 def test_predictions_cover_every_retained_volume(first_run):
     table = read_tsv(first_run / f"{RUN}_atlas-AAL_timeseries.tsv")
     predictions = read_tsv(
@@ -118,7 +137,7 @@ def test_predictions_cover_every_retained_volume(first_run):
 
 
 def test_same_seed_gives_byte_identical_outputs(study, first_run, tmp_path):
-    config = study_config(study, tmp_path / "out")
+    config = study_config(study, tmp_path / "out", **OVERRIDES)
     result = run_workflow(config, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:]
     files = output_files(first_run)

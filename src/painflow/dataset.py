@@ -209,3 +209,39 @@ def discover_runs(spec: DatasetSpec) -> pd.DataFrame:
     return runs.sort_values(
         ["subject", "session", "run"], na_position="first"
     ).reset_index(drop=True)
+
+
+def session_order(bids_dir: Path, subject: str, sessions: list[str]) -> list[str]:
+    """Sessions in the order they were scanned.
+
+    Parameters
+    ----------
+    bids_dir : Path
+        The raw BIDS dataset.
+    subject : str
+        Subject label.
+    sessions : list of str
+        The subject's session labels.
+
+    Returns
+    -------
+    list of str
+        Ordered by ``acq_time`` in ``sub-<label>_sessions.tsv`` when that file
+        exists, else by label.
+
+    Raises
+    ------
+    ValueError
+        Naming the sessions file when it lacks ``acq_time`` or a session.
+    """
+    table_path = bids_path(bids_dir, {"subject": subject}, "sessions", ".tsv", None)
+    if not table_path.exists():
+        return sorted(sessions)
+    table = pd.read_csv(table_path, sep="\t", dtype=str, keep_default_na=False)
+    if "acq_time" not in table or "session_id" not in table:
+        raise ValueError(f"{table_path}: needs columns session_id and acq_time")
+    times = dict(zip(table["session_id"], table["acq_time"], strict=True))
+    missing = [label for label in sessions if f"ses-{label}" not in times]
+    if missing:
+        raise ValueError(f"{table_path}: no acq_time for sessions {missing}")
+    return sorted(sessions, key=lambda label: (times[f"ses-{label}"], label))

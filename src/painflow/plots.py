@@ -212,3 +212,42 @@ def plot_cross_subject(table: pd.DataFrame, path: str | Path) -> None:
         axes[0, 0].set_ylabel("model trained on")
         figure.colorbar(image, ax=axes.ravel().tolist(), label="r", shrink=0.8)
         save_figure(figure, path)
+
+
+def plot_prospective(table: pd.DataFrame, title: str, path: str | Path) -> None:
+    """Within-session r of each prospectively predicted session, in scan order.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``test_session, n_train_sessions, scale, r`` in scan order.
+    title : str
+        Figure title.
+    path : str or Path
+        PNG destination.
+    """
+    sessions = list(dict.fromkeys(table["test_session"]))
+    styles = ["-", "--", "-.", ":"]
+    greys = ["#000000", "#555555", "#888888", "#bbbbbb"]
+    with plt.rc_context(STYLE):
+        figure, ax = plt.subplots(figsize=(max(3.4, 0.45 * len(sessions) + 1.5), 2.8))
+        for position, (scale, rows) in enumerate(table.groupby("scale", sort=False)):
+            if rows["r"].notna().any():
+                ax.plot(
+                    [sessions.index(s) for s in rows["test_session"]],
+                    rows["r"],
+                    marker="o",
+                    ms=3,
+                    ls=styles[position % 4],
+                    color=greys[position % 4],
+                    label=SCALE_LABELS.get(scale, scale),
+                )
+        ax.axhline(0, color="0.85", lw=0.8)
+        ax.set_xticks(range(len(sessions)), sessions)
+        ax.set_xlabel("test session (scan order)")
+        ax.set_ylabel("r within the session")
+        ax.set_ylim(-1, 1)
+        ax.legend(frameon=False, fontsize=7)
+        ax.set_title(f"{title}: trained on earlier sessions only")
+        figure.tight_layout()
+        save_figure(figure, path)

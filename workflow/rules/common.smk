@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from painflow.bids import bids_path
-from painflow.dataset import DatasetSpec, discover_runs
+from painflow.dataset import DatasetSpec, discover_runs, session_order
 
 if config["fmriprep_dir"] is None:
     raise ValueError(
@@ -37,6 +37,15 @@ RUNS = discover_runs(
 )
 HAS_SESSIONS = bool(RUNS["session"].notna().all())
 SUBJECTS = sorted(RUNS["subject"].unique())
+# Scan order of each subject's sessions (acq_time in sub-<label>_sessions.tsv).
+SESSION_ORDER = {
+    subject: session_order(
+        Path(config["bids_dir"]),
+        subject,
+        sorted(RUNS.loc[RUNS["subject"] == subject, "session"].unique()),
+    )
+    for subject in (SUBJECTS if HAS_SESSIONS else [])
+}
 
 
 def run_entities_pattern():
@@ -66,15 +75,24 @@ def figure_path(name):
     return subject_path(name, ".png", folder="figures")
 
 
-def log_path(rule_name, per_run=True):
+def level_entities(level):
+    """Wildcard entities of a job at ``run``, ``session`` or ``subject`` level."""
+    if level == "run":
+        return run_entities_pattern()
+    if level == "session":
+        return {"subject": "{subject}", "session": "{session}"}
+    return {"subject": "{subject}"}
+
+
+def log_path(rule_name, level="run"):
     """Pattern of a job's log file."""
-    entities = run_entities_pattern() if per_run else {"subject": "{subject}"}
+    entities = level_entities(level)
     return str(bids_path(OUT / "logs" / rule_name, entities, "log", ".txt", None))
 
 
-def benchmark_path(rule_name, per_run=True):
+def benchmark_path(rule_name, level="run"):
     """Pattern of a job's benchmark table."""
-    entities = run_entities_pattern() if per_run else {"subject": "{subject}"}
+    entities = level_entities(level)
     return str(
         bids_path(OUT / "benchmarks" / rule_name, entities, "bench", ".tsv", None)
     )
@@ -168,3 +186,42 @@ def group_path(suffix, extension, folder=None):
     """Path of a group-level output."""
     name = f"atlas-{ATLAS}_{suffix}{extension}"
     return str(OUT / "group" / folder / name if folder else OUT / "group" / name)
+
+
+def prospective_sessions(subject):
+    """Sessions preceded by enough sessions to train a prospective model."""
+    order = SESSION_ORDER.get(subject, [])
+    return order[config["prospective"]["min_train_sessions"] :]
+
+
+def prospective_subjects():
+    """Subjects with at least one prospective test."""
+    return [subject for subject in SUBJECTS if prospective_sessions(subject)]
+
+
+def prospective_path(subject="{subject}", session="{session}"):
+    """Pattern of one session's prospective test."""
+    entities = {"subject": subject, "session": session, "atlas": ATLAS}
+    return str(bids_path(OUT, entities, "prospective", ".tsv", datatype="decoding"))
+
+
+def runs_up_to(wildcards):
+    """Rows of the runs of the job's session and of the sessions before it."""
+    order = SESSION_ORDER[wildcards.subject]
+    sessions = order[: order.index(wildcards.session) + 1]
+    rows = subject_runs(wildcards.subject)
+    return rows[rows["session"].isin(sessions)]
+
+
+def run_files_up_to(suffix, extension):
+    """Input function: a per-run output for each run of ``runs_up_to``."""
+
+    def files(wildcards):
+        return [
+            run_path(suffix, extension).format(
+                subject=row.subject, session=row.session, run=row.run
+            )
+            for row in runs_up_to(wildcards).itertuples()
+        ]
+
+    return files

@@ -7,9 +7,9 @@ rule fit_decoder:
         folds=subject_path("folds", ".tsv"),
         model=subject_path("model", ".npz"),
     log:
-        log_path("fit_decoder", per_run=False),
+        log_path("fit_decoder", level="subject"),
     benchmark:
-        benchmark_path("fit_decoder", per_run=False)
+        benchmark_path("fit_decoder", level="subject")
     conda:
         "../../envs/painflow.yaml"
     threads: 1

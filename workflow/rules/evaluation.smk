@@ -32,9 +32,9 @@ rule evaluate:
             labels={"subject": "{subject}", "figure": "ROC"},
         ),
     log:
-        log_path("evaluate", per_run=False),
+        log_path("evaluate", level="subject"),
     benchmark:
-        benchmark_path("evaluate", per_run=False)
+        benchmark_path("evaluate", level="subject")
     conda:
         "../../envs/painflow.yaml"
     threads: 1
@@ -59,7 +59,7 @@ rule summarize_qc:
     output:
         table=subject_path("qc", ".tsv", folder="qc"),
     log:
-        log_path("summarize_qc", per_run=False),
+        log_path("summarize_qc", level="subject"),
     conda:
         "../../envs/painflow.yaml"
     params:

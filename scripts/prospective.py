@@ -1,0 +1,19 @@
+"""Snakemake adapter of painflow.steps.prospective.prospective."""
+
+from painflow.steps.logs import logged
+from painflow.steps.prospective import prospective
+
+with logged(snakemake.log[0]):
+    prospective(
+        features=list(snakemake.input.features),
+        sessions=snakemake.params.sessions,
+        runs=snakemake.params.runs,
+        qc_files=list(snakemake.input.qc),
+        order=snakemake.params.order,
+        test_session=snakemake.wildcards.session,
+        min_train_sessions=snakemake.params.min_train_sessions,
+        max_components=snakemake.params.max_components,
+        time_bins=snakemake.params.time_bins,
+        scales=snakemake.params.scales,
+        table_out=snakemake.output.table,
+    )
