@@ -21,6 +21,7 @@ wildcard_constraints:
     run="[a-zA-Z0-9]+",
     train="[a-zA-Z0-9]+",
     test="[a-zA-Z0-9]+",
+    size="[0-9]+",
 
 
 include: "workflow/rules/common.smk"
@@ -30,6 +31,7 @@ include: "workflow/rules/decoding.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/crosssubject.smk"
 include: "workflow/rules/prospective.smk"
+include: "workflow/rules/learningcurve.smk"
 
 
 rule all:
@@ -40,5 +42,6 @@ rule all:
         expand(subject_path("model", ".npz"), subject=SUBJECTS),
         expand(figure_path("{figure}"), subject=SUBJECTS, figure=FIGURES),
         expand(subject_path("prospective", ".tsv"), subject=prospective_subjects()),
+        expand(subject_path("learningcurve", ".tsv"), subject=SUBJECTS),
         group_path("crosssubject", ".tsv"),
         group_path("crosssubject", ".png", folder="figures"),

@@ -11,6 +11,7 @@ from painflow.decoder import (
     available_components,
     component_path,
     gram_component_path,
+    gram_fit,
 )
 
 
@@ -191,3 +192,15 @@ def test_gram_component_path_with_constant_target():
         X @ X.T, np.full(10, 3.0), np.arange(8), np.arange(8, 10), 40
     )
     assert_allclose(path, 3.0)
+
+
+@pytest.mark.parametrize("n_components", [1, 6, 200])
+def test_gram_fit_equals_lasso_pcr(n_components):
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((60, 700))
+    y = X[:, :3].sum(axis=1) + rng.standard_normal(60)
+    train = np.arange(5, 52)
+    coef, intercept = gram_fit(X @ X.T, X, y, train, n_components)
+    model = LassoPCR(n_components=n_components).fit(X[train], y[train])
+    assert_allclose(coef, model.coef_, atol=1e-8 * np.abs(model.coef_).max())
+    assert intercept == pytest.approx(model.intercept_, rel=1e-8)

@@ -8,7 +8,11 @@ import pytest
 from conftest import decode_study, study_atlas
 
 from painflow.bids import parse_entities
-from painflow.crossval import predict_runs, prospective_predictions
+from painflow.crossval import (
+    learning_curve_predictions,
+    predict_runs,
+    prospective_predictions,
+)
 from painflow.edges import edge_weight_matrix
 from painflow.fileio import read_json
 from painflow.metrics import add_time_bins, point_metrics
@@ -116,3 +120,20 @@ def test_prospective_model_never_sees_later_sessions(decoded):
     pd.testing.assert_frame_equal(predictions, again)
     with pytest.raises(ValueError, match="needs at least 5"):
         prospective_predictions(features, order, test_session, 5)
+
+
+def test_learning_curve_rises_with_the_number_of_training_sessions(decoded):
+    for subject, result in decoded.items():
+        features = result["features"]
+        choices = result["folds"].set_index("fold")["n_components"].to_dict()
+        median_r = {}
+        for size in (1, 6):
+            r = []
+            for _, _, predictions in learning_curve_predictions(
+                features, choices, size, n_repeats=3, seed=0
+            ):
+                assert predictions is not None
+                volumes = add_time_bins(predictions, result["windows"], {"1min": 10})
+                r.append(point_metrics(volumes, ["1min"], ("r",))["r"].iloc[0])
+            median_r[size] = np.median(r)
+        assert median_r[6] > median_r[1] + 0.1, (subject, median_r)

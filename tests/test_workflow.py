@@ -15,8 +15,11 @@ from painflow.simulate import simulate_study
 pytestmark = pytest.mark.workflow
 
 RUN = "sub-01/ses-02/func/sub-01_ses-02_task-rating_run-1"
-# Four sessions: sessions 3 and 4 get prospective tests.
-OVERRIDES = {"prospective": {"min_train_sessions": 2}}
+# Four sessions: sessions 3 and 4 get prospective tests; training sizes 1 and 2.
+OVERRIDES = {
+    "prospective": {"min_train_sessions": 2},
+    "learning_curve": {"n_repeats": 2},
+}
 RUN_LOG = (
     "logs/extract_signals/sub-01/ses-02/" + RUN.split("/")[-1] + "_atlas-AAL_log.txt"
 )
@@ -106,6 +109,25 @@ def test_outputs_of_every_subject(first_run):
     assert pairs == {("01", "01"), ("01", "02"), ("02", "01"), ("02", "02")}
     assert len(group) == 4 * 4  # every pair at every scale
     assert (first_run / "group/figures/atlas-AAL_crosssubject.png").exists()
+
+
+def test_learning_curve_over_training_sizes(first_run):
+    table = read_tsv(
+        first_run / "sub-01/decoding/sub-01_atlas-AAL_learningcurve.tsv",
+        dtype={"test_session": str},
+    )
+    assert list(table.columns) == [
+        "n_train_sessions",
+        "repeat",
+        "test_session",
+        "scale",
+        "r",
+    ]
+    assert sorted(table["n_train_sessions"].unique()) == [1, 2]
+    assert sorted(table["repeat"].unique()) == [0, 1]
+    assert sorted(table["test_session"].unique()) == ["01", "02", "03", "04"]
+    assert len(table) == 2 * 2 * 4 * 4  # sizes x repeats x sessions x scales
+    assert (first_run / "sub-01/figures/sub-01_atlas-AAL_learningcurve.png").exists()
 
 
 def test_prospective_tests_in_scan_order(first_run):

@@ -8,9 +8,15 @@ import numpy as np
 import pandas as pd
 
 from painflow.dataset import MIN_SESSIONS
-from painflow.decoder import LassoPCR, available_components, gram_component_path
+from painflow.decoder import (
+    LassoPCR,
+    available_components,
+    gram_component_path,
+    gram_fit,
+)
 from painflow.edges import predict_volumes
 
+MIN_TRAINING_SAMPLES = 3
 PREDICTION_COLUMNS = ("session", "run", "volume", "time", "rating", "predicted", "fold")
 
 
@@ -283,3 +289,62 @@ def prospective_predictions(
     model = fit_with_inner_selection(X, y, groups, max_components)
     held_out = [run for run in runs if run.session == test_session]
     return predict_runs(held_out, model, fold=f"before-{test_session}"), n_train
+
+
+def learning_curve_predictions(
+    runs: list[RunFeatures],
+    fold_components: dict,
+    n_train_sessions: int,
+    n_repeats: int,
+    seed: int,
+):
+    """Predict each session from random subsets of the other sessions.
+
+    For every repeat and every held-out session, ``n_train_sessions`` of the
+    other sessions are drawn without replacement and a model with the number
+    of components the nested cross-validation chose for that held-out
+    session is fitted on them. All fits share one Gram matrix.
+
+    Parameters
+    ----------
+    runs : list of RunFeatures
+        The subject's included runs.
+    fold_components : dict
+        Held-out session to its number of components (the folds table).
+    n_train_sessions : int
+        Training-set size, from 1 to the number of sessions minus 2.
+    n_repeats : int
+        Random draws per held-out session.
+    seed : int
+        Seed; each (size, repeat) has its own stream.
+
+    Yields
+    ------
+    repeat : int
+    test_session : str
+    predictions : pandas.DataFrame or None
+        Per-volume predictions of the held-out session; None when the drawn
+        sessions hold fewer than three training samples.
+    """
+    sessions = sorted({run.session for run in runs})
+    if not 1 <= n_train_sessions <= len(sessions) - 2:
+        raise ValueError(
+            f"training size {n_train_sessions} outside 1..{len(sessions) - 2} "
+            f"for {len(sessions)} sessions"
+        )
+    X, y, groups = training_set(runs)
+    gram = X @ X.T
+    for repeat in range(n_repeats):
+        rng = np.random.default_rng([seed, n_train_sessions, repeat])
+        for test_session in sessions:
+            others = [session for session in sessions if session != test_session]
+            chosen = rng.choice(others, size=n_train_sessions, replace=False)
+            train = np.flatnonzero(np.isin(groups, chosen))
+            if train.size < MIN_TRAINING_SAMPLES:
+                yield repeat, test_session, None
+                continue
+            n_components = int(fold_components[test_session])
+            coef, intercept = gram_fit(gram, X, y, train, n_components)
+            model = FittedModel(coef, intercept, n_components, np.array([]))
+            held_out = [run for run in runs if run.session == test_session]
+            yield repeat, test_session, predict_runs(held_out, model, test_session)

@@ -29,7 +29,13 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_array, check_X_y
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["LassoPCR", "available_components", "component_path", "gram_component_path"]
+__all__ = [
+    "LassoPCR",
+    "available_components",
+    "component_path",
+    "gram_component_path",
+    "gram_fit",
+]
 
 # Singular values below this fraction of the largest one are rounding noise:
 # their components carry no variance and would give unstable weights.
@@ -343,13 +349,39 @@ def gram_component_path(
     """
     _check_n_components(max_components, "max_components")
     _check_n_samples(len(train))
-    inner = gram[np.ix_(train, train)]
     cross = gram[np.ix_(test, train)]
+    ranked = _gram_ranked(gram, y, train, n_features, max_components)
+    cross = cross - cross.mean(axis=1, keepdims=True) - ranked.column_mean
+    cross = cross + ranked.grand_mean
+    # Test score j is (centered cross-kernel . U_j) / s_j.
+    scores = cross @ ranked.U / ranked.s
+    return ranked.y_mean + np.cumsum(scores * ranked.weights, axis=1)
+
+
+class _GramRanked(NamedTuple):
+    """Ranked components of a Gram decomposition, in entry order."""
+
+    U: np.ndarray  # (n_train, k) eigenvectors of the centered Gram matrix
+    s: np.ndarray  # (k,) singular values
+    weights: np.ndarray  # (k,) regression weight of each component score
+    y_mean: float
+    column_mean: np.ndarray  # (n_train,) mean inner product with each sample
+    grand_mean: float
+
+
+def _gram_ranked(
+    gram: np.ndarray,
+    y: np.ndarray,
+    train: np.ndarray,
+    n_features: int,
+    max_components: int | None,
+) -> _GramRanked:
+    """Centre the training Gram matrix, decompose it and rank the components."""
+    inner = gram[np.ix_(train, train)]
     # Centering on the training mean, expressed with inner products only.
     column_mean = inner.mean(axis=0)
-    grand_mean = column_mean.mean()
+    grand_mean = float(column_mean.mean())
     inner = inner - column_mean[:, None] - column_mean[None, :] + grand_mean
-    cross = cross - cross.mean(axis=1, keepdims=True) - column_mean + grand_mean
     eigenvalues, U = linalg.eigh(inner, check_finite=False)
     eigenvalues, U = eigenvalues[::-1], U[:, ::-1]
     s = np.sqrt(np.clip(eigenvalues, 0, None))
@@ -358,9 +390,43 @@ def gram_component_path(
     n_nonzero = int(np.count_nonzero(kept))
     U, s = U[:, :n_nonzero], s[:n_nonzero]
     y_centered, y_mean = _centered_target(np.asarray(y, dtype=float)[train])
-    order, weights = _rank(
-        U, s, y_centered, _n_keep(len(train), n_features, max_components)
-    )
-    # Test score j is (cross-kernel . U_j) / s_j.
-    scores = cross @ U[:, order] / s[order]
-    return y_mean + np.cumsum(scores * weights, axis=1)
+    n_keep = _n_keep(len(train), n_features, max_components)
+    order, weights = _rank(U, s, y_centered, n_keep)
+    return _GramRanked(U[:, order], s[order], weights, y_mean, column_mean, grand_mean)
+
+
+def gram_fit(
+    gram: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    train: np.ndarray,
+    n_components: int,
+) -> tuple[np.ndarray, float]:
+    """Fit ``LassoPCR(n_components)`` on ``X[train]`` through the Gram matrix.
+
+    Parameters
+    ----------
+    gram : ndarray of shape (n_samples, n_samples)
+        ``X @ X.T`` over every sample.
+    X : ndarray of shape (n_samples, n_features)
+        Features of every sample.
+    y : ndarray of shape (n_samples,)
+        Targets of every sample.
+    train : ndarray of int
+        Indices of the training samples.
+    n_components : int
+        Number of components (clipped as in :class:`LassoPCR`).
+
+    Returns
+    -------
+    coef : ndarray of shape (n_features,)
+    intercept : float
+        As :class:`LassoPCR` fitted on ``X[train], y[train]``, to rounding.
+    """
+    _check_n_components(n_components, "n_components")
+    _check_n_samples(len(train))
+    ranked = _gram_ranked(gram, y, train, X.shape[1], n_components)
+    centered = X[train] - X[train].mean(axis=0)
+    # Axis j is X_c' U_j / s_j, so the weights back-project in one product.
+    coef = centered.T @ (ranked.U @ (ranked.weights / ranked.s))
+    return coef, float(ranked.y_mean - X[train].mean(axis=0) @ coef)

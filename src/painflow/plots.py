@@ -251,3 +251,51 @@ def plot_prospective(table: pd.DataFrame, title: str, path: str | Path) -> None:
         ax.set_title(f"{title}: trained on earlier sessions only")
         figure.tight_layout()
         save_figure(figure, path)
+
+
+def plot_learning_curve(table: pd.DataFrame, title: str, path: str | Path) -> None:
+    """Median and interquartile range of r against the number of training sessions.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``n_train_sessions, repeat, test_session, scale, r``.
+    title : str
+        Figure title.
+    path : str or Path
+        PNG destination.
+    """
+    styles = ["-", "--", "-.", ":"]
+    greys = ["#000000", "#555555", "#888888", "#bbbbbb"]
+    with plt.rc_context(STYLE):
+        figure, ax = plt.subplots(figsize=(3.8, 2.9))
+        for position, (scale, rows) in enumerate(table.groupby("scale", sort=False)):
+            summary = rows.groupby("n_train_sessions")["r"].quantile([0.25, 0.5, 0.75])
+            summary = summary.unstack().dropna()
+            if summary.empty:
+                continue
+            color = greys[position % 4]
+            ax.fill_between(
+                summary.index,
+                summary[0.25],
+                summary[0.75],
+                color=color,
+                alpha=0.15,
+                lw=0,
+            )
+            ax.plot(
+                summary.index,
+                summary[0.5],
+                ls=styles[position % 4],
+                color=color,
+                marker="o",
+                ms=3,
+                label=SCALE_LABELS.get(scale, scale),
+            )
+        ax.axhline(0, color="0.85", lw=0.8)
+        ax.set_xlabel("number of training sessions")
+        ax.set_ylabel("r within the held-out session")
+        ax.legend(frameon=False, fontsize=7)
+        ax.set_title(f"{title}: median and interquartile range")
+        figure.tight_layout()
+        save_figure(figure, path)

@@ -225,3 +225,15 @@ def run_files_up_to(suffix, extension):
         ]
 
     return files
+
+
+def training_sizes(subject):
+    """Learning-curve training-set sizes of a subject: 1 .. sessions - 2."""
+    n_units = len(set(cv_groups_of(subject)))
+    return list(range(1, n_units - 1))
+
+
+def learning_curve_path(subject="{subject}", size="{size}"):
+    """Pattern of one training-set size's learning-curve table."""
+    name = f"sub-{subject}_atlas-{ATLAS}_size-{size}_learningcurve.tsv"
+    return str(OUT / f"sub-{subject}" / "decoding" / "learningcurve" / name)

@@ -1,0 +1,99 @@
+"""Steps ``learning_curve`` and ``summarize_learning_curve``."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from painflow.crossval import learning_curve_predictions
+from painflow.fileio import read_tsv, write_tsv
+from painflow.metrics import add_time_bins, point_metrics
+from painflow.plots import plot_learning_curve
+from painflow.steps.decoding import load_subject_features
+from painflow.steps.evaluation import run_windows
+from painflow.steps.logs import log
+
+LEARNING_CURVE_COLUMNS = ("n_train_sessions", "repeat", "test_session", "scale", "r")
+
+
+def learning_curve(
+    features: list[str],
+    sessions: list,
+    runs: list,
+    qc_files: list[str],
+    folds: str,
+    n_train_sessions: int,
+    n_repeats: int,
+    seed: int,
+    time_bins: dict,
+    scales: list[str],
+    table_out: str,
+) -> None:
+    """Within-session r of every held-out session for one training-set size.
+
+    Parameters
+    ----------
+    features, qc_files : list of str
+        The subject's run features and QC sidecars.
+    sessions, runs : list
+        Session and run label of each.
+    folds : str
+        The nested cross-validation's folds table (components per session).
+    n_train_sessions, n_repeats, seed : int
+        Training-set size, draws per held-out session, seed.
+    time_bins : dict
+        Config ``features.time_bins``.
+    scales : list of str
+        Scales of the table.
+    table_out : str
+        Destination TSV (``LEARNING_CURVE_COLUMNS``).
+    """
+    loaded = load_subject_features(features, sessions, runs)
+    n_usable = len({run.session for run in loaded})
+    if n_train_sessions > n_usable - 2:
+        # Runs left out by QC removed sessions since the jobs were planned.
+        log.warning(
+            "%d sessions with usable runs: no training size %d",
+            n_usable,
+            n_train_sessions,
+        )
+        write_tsv(table_out, pd.DataFrame(columns=list(LEARNING_CURVE_COLUMNS)))
+        return
+    choices = read_tsv(folds, dtype={"fold": str}).set_index("fold")["n_components"]
+    windows = run_windows(qc_files, sessions, runs)
+    rows = []
+    for repeat, test_session, predictions in learning_curve_predictions(
+        loaded, choices.to_dict(), n_train_sessions, n_repeats, seed
+    ):
+        if predictions is None:  # too few training samples in this draw
+            table = pd.DataFrame({"scale": scales, "r": float("nan")})
+        else:
+            volumes = add_time_bins(predictions, windows, time_bins)
+            table = point_metrics(volumes, scales, ("r",))
+        table.insert(0, "test_session", test_session)
+        table.insert(0, "repeat", repeat)
+        rows.append(table)
+    table = pd.concat(rows, ignore_index=True)
+    table.insert(0, "n_train_sessions", n_train_sessions)
+    write_tsv(table_out, table.loc[:, list(LEARNING_CURVE_COLUMNS)])
+
+
+def summarize_learning_curve(
+    tables: list[str], subject: str, table_out: str, figure_out: str
+) -> None:
+    """Gather a subject's training-set sizes into one table and a figure.
+
+    Parameters
+    ----------
+    tables : list of str
+        Outputs of :func:`learning_curve`, by size.
+    subject : str
+        Subject label (figure title).
+    table_out, figure_out : str
+        Destinations.
+    """
+    table = pd.concat(
+        [read_tsv(path, dtype={"test_session": str, "r": float}) for path in tables],
+        ignore_index=True,
+    ).loc[:, list(LEARNING_CURVE_COLUMNS)]
+    write_tsv(table_out, table)
+    plot_learning_curve(table, f"sub-{subject}", figure_out)

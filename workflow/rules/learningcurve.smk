@@ -1,0 +1,53 @@
+localrules:
+    summarize_learning_curve,
+
+
+rule learning_curve:
+    """Predict every held-out session from random subsets of one size of the other sessions."""
+    input:
+        features=subject_run_files("edges", ".npz"),
+        qc=subject_run_files("timeseries", ".json"),
+        folds=subject_path("folds", ".tsv"),
+    output:
+        table=learning_curve_path(),
+    log:
+        str(OUT / "logs" / "learning_curve" / "sub-{subject}_size-{size}.log"),
+    conda:
+        "../../envs/painflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 60 * attempt,
+    params:
+        sessions=cv_groups,
+        runs=run_labels,
+        n_repeats=config["learning_curve"]["n_repeats"],
+        seed=config["seed"],
+        time_bins=config["features"]["time_bins"],
+        scales=config["evaluation"]["scales"],
+    script:
+        "../../scripts/learning_curve.py"
+
+
+rule summarize_learning_curve:
+    """Gather a subject's learning curve over training-set sizes, with a figure."""
+    input:
+        tables=lambda wildcards: [
+            learning_curve_path(wildcards.subject, size)
+            for size in training_sizes(wildcards.subject)
+        ],
+    output:
+        table=subject_path("learningcurve", ".tsv"),
+        figure=report(
+            figure_path("learningcurve"),
+            caption="../report/learningcurve.rst",
+            category="Learning curve",
+            subcategory="sub-{subject}",
+            labels={"subject": "{subject}", "figure": "learning curve"},
+        ),
+    log:
+        log_path("summarize_learning_curve", level="subject"),
+    conda:
+        "../../envs/painflow.yaml"
+    script:
+        "../../scripts/summarize_learning_curve.py"
