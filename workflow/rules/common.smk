@@ -155,17 +155,21 @@ def run_labels(wildcards):
     return run_labels_of(wildcards.subject)
 
 
+def run_files(rows, suffix, extension):
+    """A per-run output for each run of a table of discovered runs."""
+    return [
+        run_path(suffix, extension).format(
+            subject=row.subject, session=row.session, run=row.run
+        )
+        for row in rows.itertuples()
+    ]
+
+
 def subject_run_files(suffix, extension, key="subject"):
     """Input function: a per-run output for every run of the subject named by ``key``."""
 
     def files(wildcards):
-        rows = subject_runs(getattr(wildcards, key))
-        return [
-            run_path(suffix, extension).format(
-                subject=row.subject, session=row.session, run=row.run
-            )
-            for row in rows.itertuples()
-        ]
+        return run_files(subject_runs(getattr(wildcards, key)), suffix, extension)
 
     return files
 
@@ -217,12 +221,7 @@ def run_files_up_to(suffix, extension):
     """Input function: a per-run output for each run of ``runs_up_to``."""
 
     def files(wildcards):
-        return [
-            run_path(suffix, extension).format(
-                subject=row.subject, session=row.session, run=row.run
-            )
-            for row in runs_up_to(wildcards).itertuples()
-        ]
+        return run_files(runs_up_to(wildcards), suffix, extension)
 
     return files
 

@@ -49,6 +49,37 @@ def run_windows(qc_files: list[str], sessions: list, runs: list) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
+def scale_estimates(
+    predictions: pd.DataFrame,
+    windows: pd.DataFrame,
+    time_bins: dict,
+    scales: list[str],
+    metrics: tuple,
+) -> pd.DataFrame:
+    """Point estimates of metrics at every scale for per-volume predictions.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame
+        Per-volume predictions (``PREDICTION_COLUMNS``).
+    windows : pandas.DataFrame
+        From :func:`run_windows`.
+    time_bins : dict
+        Config ``features.time_bins``.
+    scales : list of str
+        Scales to evaluate.
+    metrics : tuple of str
+        Metric names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Column ``scale`` and one column per metric.
+    """
+    volumes = add_time_bins(predictions, windows, time_bins)
+    return point_metrics(volumes, scales, metrics)
+
+
 def evaluate(
     predictions: str,
     qc_files: list[str],
@@ -157,10 +188,8 @@ def cross_subject(
         inner_r=weights["inner_r"],
     )
     predictions = predict_runs(loaded, fitted, fold=f"sub-{train_subject}")
-    volumes = add_time_bins(
-        predictions, run_windows(qc_files, sessions, runs), time_bins
-    )
-    table = point_metrics(volumes, scales, ("r", "auc"))
+    windows = run_windows(qc_files, sessions, runs)
+    table = scale_estimates(predictions, windows, time_bins, scales, ("r", "auc"))
     table.insert(0, "test_subject", test_subject)
     table.insert(0, "train_subject", train_subject)
     write_tsv(table_out, table)

@@ -6,10 +6,9 @@ import pandas as pd
 
 from painflow.crossval import learning_curve_predictions
 from painflow.fileio import read_tsv, write_tsv
-from painflow.metrics import add_time_bins, point_metrics
 from painflow.plots import plot_learning_curve
 from painflow.steps.decoding import load_subject_features
-from painflow.steps.evaluation import run_windows
+from painflow.steps.evaluation import run_windows, scale_estimates
 from painflow.steps.logs import log
 
 LEARNING_CURVE_COLUMNS = ("n_train_sessions", "repeat", "test_session", "scale", "r")
@@ -67,8 +66,7 @@ def learning_curve(
         if predictions is None:  # too few training samples in this draw
             table = pd.DataFrame({"scale": scales, "r": float("nan")})
         else:
-            volumes = add_time_bins(predictions, windows, time_bins)
-            table = point_metrics(volumes, scales, ("r",))
+            table = scale_estimates(predictions, windows, time_bins, scales, ("r",))
         table.insert(0, "test_session", test_session)
         table.insert(0, "repeat", repeat)
         rows.append(table)

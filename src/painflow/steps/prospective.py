@@ -6,10 +6,9 @@ import pandas as pd
 
 from painflow.crossval import prospective_predictions
 from painflow.fileio import read_tsv, write_tsv
-from painflow.metrics import add_time_bins, point_metrics
 from painflow.plots import plot_prospective
 from painflow.steps.decoding import load_subject_features
-from painflow.steps.evaluation import run_windows
+from painflow.steps.evaluation import run_windows, scale_estimates
 
 PROSPECTIVE_COLUMNS = ("test_session", "n_train_sessions", "scale", "r")
 
@@ -55,10 +54,8 @@ def prospective(
     predictions, n_train = prospective_predictions(
         loaded, order, test_session, min_train_sessions, max_components
     )
-    volumes = add_time_bins(
-        predictions, run_windows(qc_files, sessions, runs), time_bins
-    )
-    table = point_metrics(volumes, scales, ("r",))
+    windows = run_windows(qc_files, sessions, runs)
+    table = scale_estimates(predictions, windows, time_bins, scales, ("r",))
     table.insert(0, "n_train_sessions", n_train)
     table.insert(0, "test_session", test_session)
     write_tsv(table_out, table)
