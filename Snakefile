@@ -32,6 +32,7 @@ include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/crosssubject.smk"
 include: "workflow/rules/prospective.smk"
 include: "workflow/rules/learningcurve.smk"
+include: "workflow/rules/importance.smk"
 
 
 rule all:
@@ -43,5 +44,6 @@ rule all:
         expand(figure_path("{figure}"), subject=SUBJECTS, figure=FIGURES),
         expand(subject_path("prospective", ".tsv"), subject=prospective_subjects()),
         expand(subject_path("learningcurve", ".tsv"), subject=SUBJECTS),
+        expand(subject_path("importance", ".tsv"), subject=SUBJECTS),
         group_path("crosssubject", ".tsv"),
         group_path("crosssubject", ".png", folder="figures"),

@@ -6,6 +6,7 @@ from painflow.steps.logs import logged
 with logged(snakemake.log[0]):
     evaluate(
         predictions=snakemake.input.predictions,
+        motion_predictions=snakemake.input.motion_predictions,
         qc_files=list(snakemake.input.qc),
         sessions=snakemake.params.sessions,
         runs=snakemake.params.runs,

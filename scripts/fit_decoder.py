@@ -10,7 +10,9 @@ with logged(snakemake.log[0]):
         runs=snakemake.params.runs,
         subject=snakemake.wildcards.subject,
         max_components=snakemake.params.max_components,
+        importance_scale=snakemake.params.importance_scale,
         predictions_out=snakemake.output.predictions,
         folds_out=snakemake.output.folds,
         model_out=snakemake.output.model,
+        contributions_out=snakemake.output.contributions,
     )

@@ -8,12 +8,10 @@ with logged(snakemake.log[0]):
         features=list(snakemake.input.features),
         sessions=snakemake.params.sessions,
         runs=snakemake.params.runs,
-        qc_files=list(snakemake.input.qc),
         folds=snakemake.input.folds,
         n_train_sessions=int(snakemake.wildcards.size),
         n_repeats=snakemake.params.n_repeats,
         seed=snakemake.params.seed,
-        time_bins=snakemake.params.time_bins,
         scales=snakemake.params.scales,
         table_out=snakemake.output.table,
     )

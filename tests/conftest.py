@@ -12,7 +12,7 @@ from painflow.confounds import DenoiseSettings
 from painflow.crossval import RunFeatures, nested_loso
 from painflow.dataset import DatasetSpec, discover_runs
 from painflow.edges import FeatureSettings, run_features
-from painflow.extract import AlignmentSettings, RunFiles, extract_run
+from painflow.extract import MOTION_SUMMARIES, AlignmentSettings, RunFiles, extract_run
 from painflow.fileio import read_json
 from painflow.metrics import add_time_bins, metrics_table
 from painflow.parcellate import load_atlas
@@ -41,7 +41,8 @@ def decode_study(study: Path, delay: float = 6.0, n_bootstrap: int = 200) -> dic
     """Run extraction, features, nested LOSO and 1-min metrics in this process.
 
     Returns, per subject, the metrics table (estimate of each metric at 1 min),
-    the all-sessions model, the fold choices, the run features and windows.
+    the all-sessions and fold models, the fold choices, the run features and
+    windows.
     """
     runs = discover_runs(study_spec(study))
     atlas = study_atlas(study)
@@ -56,7 +57,9 @@ def decode_study(study: Path, delay: float = 6.0, n_bootstrap: int = 200) -> dic
                 denoise=DenoiseSettings(),
                 align=AlignmentSettings(hemodynamic_delay_seconds=delay),
             )
-            arrays = run_features(table, qc, atlas.names, FeatureSettings())
+            arrays = run_features(
+                table, qc, atlas.names, FeatureSettings(), list(MOTION_SUMMARIES)
+            )
             features.append(
                 RunFeatures(session=row.session, run=row.run, arrays=arrays)
             )
@@ -68,13 +71,14 @@ def decode_study(study: Path, delay: float = 6.0, n_bootstrap: int = 200) -> dic
                     "window_stop": qc["window_stop"],
                 }
             )
-        predictions, folds, model = nested_loso(features, subject)
-        volumes = add_time_bins(predictions, pd.DataFrame(windows), {"1min": 10})
+        result = nested_loso(features, subject)
+        volumes = add_time_bins(result.predictions, pd.DataFrame(windows), {"1min": 10})
         table = metrics_table(volumes, ["1min"], n_bootstrap, seed=0)
         results[subject] = {
             "metrics": table.set_index("metric"),
-            "model": model,
-            "folds": folds,
+            "model": result.model,
+            "fold_models": result.fold_models,
+            "folds": result.folds,
             "features": features,
             "windows": pd.DataFrame(windows),
         }
@@ -95,3 +99,9 @@ def recovery_study(tmp_path_factory) -> Path:
         parameters=SimulationParameters(signal_gain=2.5, n_signal_regions=12),
     )
     return study
+
+
+@pytest.fixture(scope="session")
+def decoded(recovery_study) -> dict:
+    """The recovery study decoded in process (see :func:`decode_study`)."""
+    return decode_study(recovery_study)

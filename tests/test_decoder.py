@@ -10,7 +10,11 @@ from painflow.decoder import (
     LassoPCR,
     available_components,
     component_path,
+    dual_predict,
+    eigen_dual_fit,
     gram_component_path,
+    gram_dual_fit,
+    gram_eigen,
     gram_fit,
 )
 
@@ -204,3 +208,22 @@ def test_gram_fit_equals_lasso_pcr(n_components):
     model = LassoPCR(n_components=n_components).fit(X[train], y[train])
     assert_allclose(coef, model.coef_, atol=1e-8 * np.abs(model.coef_).max())
     assert intercept == pytest.approx(model.intercept_, rel=1e-8)
+
+
+@pytest.mark.parametrize("n_components", [1, 6, 200])
+def test_dual_model_predicts_as_lasso_pcr(n_components):
+    rng = np.random.default_rng(13)
+    X = rng.standard_normal((60, 700))
+    y = X[:, :3].sum(axis=1) + rng.standard_normal(60)
+    train, test = np.arange(5, 52), np.arange(52, 60)
+    model = LassoPCR(n_components=n_components).fit(X[train], y[train])
+    gram = X @ X.T
+    dual = gram_dual_fit(gram, y, train, X.shape[1], n_components)
+    assert dual.n_components == model.n_components_
+    expected = model.predict(X[test])
+    got = dual_predict(dual, gram[np.ix_(test, train)])
+    assert_allclose(got, expected, atol=1e-8 * np.abs(expected).max())
+    # One decomposition serves fits of any size on the same samples.
+    eigen = gram_eigen(gram, train, X.shape[1])
+    again = eigen_dual_fit(eigen, y, n_components)
+    assert_allclose(again.dual_coef, dual.dual_coef)

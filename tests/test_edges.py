@@ -77,10 +77,15 @@ def test_run_features_bins_and_targets():
     table.insert(0, "volume", np.arange(10, 10 + n))
     table.insert(1, "time", table["volume"] + 0.5)
     table.insert(2, "rating", np.linspace(0, 100, n))
+    table.insert(3, "fd", np.arange(n) / n)
     qc = {"included": True, "window_start": 10, "window_stop": 10 + n}
     settings = FeatureSettings(time_bins={"1min": 10, "5min": 2})
-    features = run_features(table, qc, list("abcde"), settings)
+    features = run_features(table, qc, list("abcde"), settings, ["fd"])
     assert features["rating_bin_edges"].shape == (10, 10)
+    # Motion summaries are binned like the edges: FD rises linearly here.
+    np.testing.assert_allclose(
+        features["timebin_5min_motion"][:, 0], [0.2475, 0.7475], atol=1e-12
+    )
     assert features["timebin_1min_edges"].shape == (10, 10)
     assert features["timebin_5min_ids"].tolist() == [0, 1]
     np.testing.assert_allclose(
@@ -90,7 +95,9 @@ def test_run_features_bins_and_targets():
 
 
 def test_run_features_of_an_excluded_run_are_empty():
-    table = pd.DataFrame(columns=["volume", "time", "rating", "a", "b"])
-    features = run_features(table, {"included": False}, ["a", "b"], FeatureSettings())
+    table = pd.DataFrame(columns=["volume", "time", "rating", "fd", "a", "b"])
+    features = run_features(
+        table, {"included": False}, ["a", "b"], FeatureSettings(), ["fd"]
+    )
     assert not features["included"]
     assert features["zscored"].shape == (0, 2)

@@ -9,20 +9,19 @@ from conftest import decode_study, study_atlas
 
 from painflow.bids import parse_entities
 from painflow.crossval import (
-    learning_curve_predictions,
+    FittedModel,
+    learning_curve_draws,
+    learning_curve_scores,
     predict_runs,
     prospective_predictions,
+    training_set,
 )
+from painflow.decoder import LassoPCR
 from painflow.edges import edge_weight_matrix
 from painflow.fileio import read_json
 from painflow.metrics import add_time_bins, point_metrics
 
 WRONG_DELAY = 66.0  # seconds; the simulated delay is 6 s
-
-
-@pytest.fixture(scope="module")
-def decoded(recovery_study):
-    return decode_study(recovery_study)
 
 
 def test_each_subject_is_decoded_far_above_chance(decoded):
@@ -124,16 +123,39 @@ def test_prospective_model_never_sees_later_sessions(decoded):
 
 def test_learning_curve_rises_with_the_number_of_training_sessions(decoded):
     for subject, result in decoded.items():
-        features = result["features"]
         choices = result["folds"].set_index("fold")["n_components"].to_dict()
         median_r = {}
         for size in (1, 6):
-            r = []
-            for _, _, predictions in learning_curve_predictions(
-                features, choices, size, n_repeats=3, seed=0
-            ):
-                assert predictions is not None
-                volumes = add_time_bins(predictions, result["windows"], {"1min": 10})
-                r.append(point_metrics(volumes, ["1min"], ("r",))["r"].iloc[0])
-            median_r[size] = np.median(r)
+            table = learning_curve_scores(
+                result["features"], choices, size, n_repeats=3, seed=0, scales=["1min"]
+            )
+            assert table["r"].notna().all()
+            median_r[size] = table["r"].median()
         assert median_r[6] > median_r[1] + 0.1, (subject, median_r)
+
+
+def test_learning_curve_in_the_dual_equals_explicit_fits(decoded):
+    result = decoded["01"]
+    features, windows = result["features"], result["windows"]
+    choices = result["folds"].set_index("fold")["n_components"].to_dict()
+    scales = ["1min", "2min", "run"]
+    fast = learning_curve_scores(
+        features, choices, 3, n_repeats=2, seed=4, scales=scales
+    )
+    sessions = sorted({run.session for run in features})
+    for repeat, test_session, chosen in learning_curve_draws(sessions, 3, 2, 4):
+        # The straightforward way: explicit edges, an SVD, per-volume predictions.
+        X, y, _ = training_set([run for run in features if run.session in chosen])
+        model = LassoPCR(n_components=choices[test_session]).fit(X, y)
+        fitted = FittedModel(model.coef_, model.intercept_, model.n_components_, None)
+        held_out = [run for run in features if run.session == test_session]
+        volumes = add_time_bins(
+            predict_runs(held_out, fitted, test_session),
+            windows,
+            {"1min": 10, "2min": 5},
+        )
+        expected = point_metrics(volumes, scales, ("r",)).set_index("scale")["r"]
+        rows = fast[(fast["repeat"] == repeat) & (fast["test_session"] == test_session)]
+        np.testing.assert_allclose(
+            rows.set_index("scale")["r"].loc[scales], expected.loc[scales], atol=1e-8
+        )

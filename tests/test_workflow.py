@@ -19,6 +19,7 @@ RUN = "sub-01/ses-02/func/sub-01_ses-02_task-rating_run-1"
 OVERRIDES = {
     "prospective": {"min_train_sessions": 2},
     "learning_curve": {"n_repeats": 2},
+    "importance": {"n_permutations": 100, "n_shown": 10},
 }
 RUN_LOG = (
     "logs/extract_signals/sub-01/ses-02/" + RUN.split("/")[-1] + "_atlas-AAL_log.txt"
@@ -75,14 +76,14 @@ def test_outputs_of_every_subject(first_run):
             "p_value",
         ]
         assert set(metrics["scale"]) == {"1min", "2min", "run", "session"}
-        assert set(metrics["metric"]) == {
-            "r",
-            "r2",
-            "mae",
-            "auc",
-            "within_run_r",
-            "within_session_r",
-        }
+        brain = {"r", "r2", "mae", "auc", "within_run_r", "within_session_r"}
+        # The motion control's metrics stand beside the brain model's.
+        assert set(metrics["metric"]) == brain | {f"motion_{name}" for name in brain}
+        motion = read_tsv(
+            decoding / f"sub-{subject}_atlas-AAL_desc-motion_predictions.tsv"
+        )
+        assert list(motion.columns) == list(predictions.columns)
+        assert len(motion) == len(predictions)
         model = read_npz(decoding / f"sub-{subject}_atlas-AAL_model.npz")
         assert model["edge_weights"].shape == (116 * 115 // 2,)
         assert model["region_names"].shape == (116,)
@@ -91,7 +92,18 @@ def test_outputs_of_every_subject(first_run):
             first_run / f"sub-{subject}" / "qc" / f"sub-{subject}_atlas-AAL_qc.tsv"
         )
         assert len(qc) == 4 and qc["included"].all()
-        for figure in ("timecourse", "scatter", "roc"):
+        importance = read_tsv(decoding / f"sub-{subject}_atlas-AAL_importance.tsv")
+        assert list(importance.columns) == [
+            "region",
+            "name",
+            "network",
+            "importance",
+            "rank",
+        ]
+        assert len(importance) == 116
+        assert importance["importance"].is_monotonic_decreasing
+        figures = ("timecourse", "scatter", "roc", "importance", "importancebrain")
+        for figure in figures:
             png = (
                 first_run
                 / f"sub-{subject}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,12 +10,16 @@ import pandas as pd
 
 from painflow.dataset import MIN_SESSIONS
 from painflow.decoder import (
-    LassoPCR,
     available_components,
+    dual_predict,
+    dual_weights,
+    eigen_dual_fit,
     gram_component_path,
-    gram_fit,
+    gram_dual_fit,
+    gram_eigen,
 )
-from painflow.edges import predict_volumes
+from painflow.edges import bin_mean_edges, predict_volumes
+from painflow.metrics import MIN_UNITS_FOR_R
 
 MIN_TRAINING_SAMPLES = 3
 PREDICTION_COLUMNS = ("session", "run", "volume", "time", "rating", "predicted", "fold")
@@ -38,6 +43,42 @@ class RunFeatures:
 
 
 @dataclass(frozen=True)
+class FeatureSpace:
+    """Which features of a run a model reads.
+
+    Attributes
+    ----------
+    name : str
+        Short name (``edges`` or ``motion``).
+    prefix : str
+        Array-name suffix of the bin means in a run's features: the training
+        samples are ``rating_bin_<prefix>``, the time bins of scale ``S`` are
+        ``timebin_S_<prefix>``.
+    predict : callable
+        ``predict(arrays, coef, intercept)``: the per-volume predictions of
+        edge-space weights for one run.
+    """
+
+    name: str
+    prefix: str
+    predict: Callable[[dict, np.ndarray, float], np.ndarray]
+
+
+def _predict_edges(arrays: dict, coef: np.ndarray, intercept: float) -> np.ndarray:
+    """Per-volume predictions from edge weights (never builds edge vectors)."""
+    return predict_volumes(arrays["zscored"], coef, intercept)
+
+
+def _predict_motion(arrays: dict, coef: np.ndarray, intercept: float) -> np.ndarray:
+    """Per-volume predictions from head-motion weights."""
+    return arrays["motion"] @ coef + intercept
+
+
+EDGES = FeatureSpace("edges", "edges", _predict_edges)
+MOTION = FeatureSpace("motion", "motion", _predict_motion)
+
+
+@dataclass(frozen=True)
 class FittedModel:
     """An edge-space linear model.
 
@@ -58,19 +99,27 @@ class FittedModel:
     inner_r: np.ndarray
 
 
-def training_set(runs: list[RunFeatures]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def training_set(
+    runs: list[RunFeatures], space: FeatureSpace = EDGES
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stack the rating-bin samples of runs.
+
+    Parameters
+    ----------
+    runs : list of RunFeatures
+    space : FeatureSpace
+        The features to stack.
 
     Returns
     -------
     X : numpy.ndarray
-        (samples, edges) bin mean edge vectors.
+        (samples, features) bin means, e.g. mean edge vectors.
     y : numpy.ndarray
         (samples,) bin mean ratings.
     groups : numpy.ndarray
         (samples,) session label of each sample.
     """
-    X = np.concatenate([run.arrays["rating_bin_edges"] for run in runs])
+    X = np.concatenate([run.arrays[f"rating_bin_{space.prefix}"] for run in runs])
     y = np.concatenate([run.arrays["rating_bin_rating"] for run in runs])
     groups = np.concatenate(
         [np.full(len(run.arrays["rating_bin_rating"]), run.session) for run in runs]
@@ -86,18 +135,29 @@ def correlation(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def inner_curve(
-    X: np.ndarray, y: np.ndarray, groups: np.ndarray, max_components: int | None
+    gram: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    train: np.ndarray,
+    n_features: int,
+    max_components: int | None,
 ) -> np.ndarray:
     """Leave-one-session-out correlation of every number of components.
 
-    All inner fits share one Gram matrix of the training samples, so each
-    costs a (samples x samples) eigendecomposition whatever the number of
-    edges.
+    Every inner fit reads the one Gram matrix of the subject's samples, so
+    each costs a (samples x samples) eigendecomposition whatever the number
+    of features.
 
     Parameters
     ----------
-    X, y, groups : numpy.ndarray
-        Training samples, targets and session labels.
+    gram : numpy.ndarray
+        (samples, samples) inner products of every sample.
+    y, groups : numpy.ndarray
+        Targets and session labels of every sample.
+    train : numpy.ndarray
+        Indices of the samples of the model being tuned.
+    n_features : int
+        Number of features (bounds the number of components).
     max_components : int or None
         Upper limit of the grid (None: as many as every inner fold allows).
 
@@ -107,45 +167,65 @@ def inner_curve(
         Correlation between pooled held-out predictions and targets for
         k = 1 .. K components.
     """
-    sessions = np.unique(groups)
-    n_largest_test = max(int(np.sum(groups == s)) for s in sessions)
-    limit = available_components(len(y) - n_largest_test, X.shape[1])
+    train_groups = groups[train]
+    sessions = np.unique(train_groups)
+    n_largest_test = max(int(np.sum(train_groups == s)) for s in sessions)
+    limit = available_components(len(train) - n_largest_test, n_features)
     if max_components is not None:
         limit = min(limit, max_components)
     if limit < 1:
-        raise ValueError(f"too few training samples ({len(y)}) to fit any model")
-    gram = X @ X.T
+        raise ValueError(f"too few training samples ({len(train)}) to fit any model")
     paths = {
         session: gram_component_path(
             gram,
             y,
-            np.flatnonzero(groups != session),
-            np.flatnonzero(groups == session),
-            X.shape[1],
+            train[train_groups != session],
+            train[train_groups == session],
+            n_features,
             limit,
         )
         for session in sessions
     }
     # Rank-deficient folds may offer fewer components than asked for.
     limit = min(path.shape[1] for path in paths.values())
-    predictions = np.empty((len(y), limit))
+    predictions = np.empty((len(train), limit))
     for session, path in paths.items():
-        predictions[groups == session] = path[:, :limit]
-    return np.array([correlation(column, y) for column in predictions.T])
+        predictions[train_groups == session] = path[:, :limit]
+    return np.array([correlation(column, y[train]) for column in predictions.T])
 
 
 def fit_with_inner_selection(
-    X: np.ndarray, y: np.ndarray, groups: np.ndarray, max_components: int | None
+    gram: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    train: np.ndarray,
+    max_components: int | None,
 ) -> FittedModel:
-    """Choose the number of components by inner LOSO and fit on all samples."""
-    curve = inner_curve(X, y, groups, max_components)
+    """Choose the number of components by inner LOSO and fit on ``train``.
+
+    Parameters
+    ----------
+    gram : numpy.ndarray
+        ``X @ X.T``.
+    X, y, groups : numpy.ndarray
+        Features, targets and session labels of every sample.
+    train : numpy.ndarray
+        Indices of the samples to fit on.
+    max_components : int or None
+        Upper limit of the number of components.
+
+    Returns
+    -------
+    FittedModel
+        With explicit feature-space weights.
+    """
+    curve = inner_curve(gram, y, groups, train, X.shape[1], max_components)
     best = int(np.nanargmax(np.where(np.isnan(curve), -np.inf, curve))) + 1
-    model = LassoPCR(n_components=best).fit(X, y)
+    dual = gram_dual_fit(gram, y, train, X.shape[1], best)
+    coef, intercept = dual_weights(dual, X)
     return FittedModel(
-        coef=model.coef_,
-        intercept=float(model.intercept_),
-        n_components=int(model.n_components_),
-        inner_r=curve,
+        coef=coef, intercept=intercept, n_components=dual.n_components, inner_r=curve
     )
 
 
@@ -162,7 +242,10 @@ def check_sessions(runs: list[RunFeatures], subject: str) -> list[str]:
 
 
 def predict_runs(
-    runs: list[RunFeatures], model: FittedModel, fold: str
+    runs: list[RunFeatures],
+    model: FittedModel,
+    fold: str,
+    space: FeatureSpace = EDGES,
 ) -> pd.DataFrame:
     """Per-volume predictions of a model for runs, one row per retained volume."""
     tables = [
@@ -173,9 +256,7 @@ def predict_runs(
                 "volume": run.arrays["volume"],
                 "time": run.arrays["time"],
                 "rating": run.arrays["rating"],
-                "predicted": predict_volumes(
-                    run.arrays["zscored"], model.coef, model.intercept
-                ),
+                "predicted": space.predict(run.arrays, model.coef, model.intercept),
                 "fold": fold,
             }
         )
@@ -184,14 +265,42 @@ def predict_runs(
     return pd.concat(tables, ignore_index=True)
 
 
+@dataclass(frozen=True)
+class NestedResult:
+    """Everything nested leave-one-session-out decoding produces.
+
+    Attributes
+    ----------
+    predictions : pandas.DataFrame
+        Per-volume predictions (``PREDICTION_COLUMNS``); ``fold`` is the
+        held-out session.
+    folds : pandas.DataFrame
+        One row per outer fold and one for the all-sessions model:
+        ``fold, n_train_sessions, n_train_samples, n_components, inner_r``.
+    fold_models : dict
+        Held-out session to the model that predicted it.
+    model : FittedModel
+        Trained on every session, components chosen by LOSO over them.
+    """
+
+    predictions: pd.DataFrame
+    folds: pd.DataFrame
+    fold_models: dict
+    model: FittedModel
+
+
 def nested_loso(
-    runs: list[RunFeatures], subject: str, max_components: int | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame, FittedModel]:
+    runs: list[RunFeatures],
+    subject: str,
+    max_components: int | None = None,
+    space: FeatureSpace = EDGES,
+) -> NestedResult:
     """Nested leave-one-session-out decoding, and the all-sessions model.
 
     Every held-out session is predicted by a model that never saw it, with
     its number of components chosen by an inner leave-one-session-out loop
-    over the training sessions only.
+    over the training sessions only. One Gram matrix of the subject's
+    samples serves every fit; explicit weights are formed once per model.
 
     Parameters
     ----------
@@ -201,32 +310,29 @@ def nested_loso(
         Subject label (for messages).
     max_components : int or None
         Upper limit of the number of components.
+    space : FeatureSpace
+        The features to decode from (brain edges or head motion).
 
     Returns
     -------
-    predictions : pandas.DataFrame
-        Columns ``PREDICTION_COLUMNS``; ``fold`` is the held-out session.
-    folds : pandas.DataFrame
-        One row per outer fold and one for the all-sessions model:
-        ``fold, n_train_sessions, n_train_samples, n_components, inner_r``.
-    model : FittedModel
-        Trained on every session, components chosen by LOSO over them.
+    NestedResult
     """
     sessions = check_sessions(runs, subject)
-    X, y, groups = training_set(runs)
-    tables, folds = [], []
+    X, y, groups = training_set(runs, space)
+    gram = X @ X.T
+    tables, folds, fold_models = [], [], {}
     for session in sessions:
-        train = groups != session
-        model = fit_with_inner_selection(
-            X[train], y[train], groups[train], max_components
-        )
+        train = np.flatnonzero(groups != session)
+        model = fit_with_inner_selection(gram, X, y, groups, train, max_components)
         held_out = [run for run in runs if run.session == session]
-        tables.append(predict_runs(held_out, model, fold=session))
+        tables.append(predict_runs(held_out, model, session, space))
         folds.append(_fold_row(session, groups[train], model))
-    final = fit_with_inner_selection(X, y, groups, max_components)
+        fold_models[session] = model
+    everything = np.arange(len(y))
+    final = fit_with_inner_selection(gram, X, y, groups, everything, max_components)
     folds.append(_fold_row("all", groups, final))
     predictions = pd.concat(tables, ignore_index=True).loc[:, list(PREDICTION_COLUMNS)]
-    return predictions, pd.DataFrame(folds), final
+    return NestedResult(predictions, pd.DataFrame(folds), fold_models, final)
 
 
 def _fold_row(fold: str, train_groups: np.ndarray, model: FittedModel) -> dict:
@@ -286,24 +392,82 @@ def prospective_predictions(
             f"runs; the prospective test needs at least {min_train_sessions}"
         )
     X, y, groups = training_set(training)
-    model = fit_with_inner_selection(X, y, groups, max_components)
+    everything = np.arange(len(y))
+    model = fit_with_inner_selection(X @ X.T, X, y, groups, everything, max_components)
     held_out = [run for run in runs if run.session == test_session]
     return predict_runs(held_out, model, fold=f"before-{test_session}"), n_train
 
 
-def learning_curve_predictions(
+def learning_curve_draws(
+    sessions: list[str], n_train_sessions: int, n_repeats: int, seed: int
+) -> list[tuple[int, str, tuple]]:
+    """The training sessions of every (repeat, held-out session) of one size.
+
+    Each (size, repeat) has its own random stream, so that adding repeats
+    leaves the earlier draws unchanged.
+
+    Returns
+    -------
+    list of (repeat, test_session, training sessions)
+    """
+    if not 1 <= n_train_sessions <= len(sessions) - 2:
+        raise ValueError(
+            f"training size {n_train_sessions} outside 1..{len(sessions) - 2} "
+            f"for {len(sessions)} sessions"
+        )
+    draws = []
+    for repeat in range(n_repeats):
+        rng = np.random.default_rng([seed, n_train_sessions, repeat])
+        for test_session in sessions:
+            others = [session for session in sessions if session != test_session]
+            chosen = rng.choice(others, size=n_train_sessions, replace=False)
+            draws.append((repeat, test_session, tuple(sorted(chosen))))
+    return draws
+
+
+def unit_features(run: RunFeatures, scale: str, space: FeatureSpace = EDGES):
+    """Mean features and ratings of a run's units at a scale.
+
+    Time-bin scales read the run's stored bin means; the ``run`` scale is the
+    mean over all the run's retained volumes.
+
+    Returns
+    -------
+    features : numpy.ndarray
+        (units, features).
+    ratings : numpy.ndarray
+        (units,).
+    """
+    arrays = run.arrays
+    if scale != "run":
+        prefix = f"timebin_{scale}"
+        return arrays[f"{prefix}_{space.prefix}"], arrays[f"{prefix}_rating"]
+    everything = np.zeros(len(arrays["rating"]), dtype=int)
+    if space is EDGES:
+        features = bin_mean_edges(arrays["zscored"], everything)[1]
+    else:
+        features = arrays[space.prefix].mean(axis=0, keepdims=True)
+    return features, np.array([arrays["rating"].mean()])
+
+
+def learning_curve_scores(
     runs: list[RunFeatures],
     fold_components: dict,
     n_train_sessions: int,
     n_repeats: int,
     seed: int,
-):
+    scales: list[str],
+) -> pd.DataFrame:
     """Predict each session from random subsets of the other sessions.
 
     For every repeat and every held-out session, ``n_train_sessions`` of the
     other sessions are drawn without replacement and a model with the number
     of components the nested cross-validation chose for that held-out
-    session is fitted on them. All fits share one Gram matrix.
+    session is fitted on them. Fits run in the dual: one Gram matrix of the
+    training samples and one kernel between the held-out units and the
+    training samples serve every draw, and a draw's decomposition is shared
+    by every held-out session that drew the same sessions. Predictions of a
+    unit (time bin or run) equal the mean of the per-volume predictions.
 
     Parameters
     ----------
@@ -316,35 +480,73 @@ def learning_curve_predictions(
     n_repeats : int
         Random draws per held-out session.
     seed : int
-        Seed; each (size, repeat) has its own stream.
+        Seed of the draws.
+    scales : list of str
+        Time-bin scales and ``run``; ``session`` has one unit per held-out
+        session, so its r is NaN.
 
-    Yields
-    ------
-    repeat : int
-    test_session : str
-    predictions : pandas.DataFrame or None
-        Per-volume predictions of the held-out session; None when the drawn
-        sessions hold fewer than three training samples.
+    Returns
+    -------
+    pandas.DataFrame
+        ``repeat, test_session, scale, r``: the correlation between predicted
+        and rated pain over the held-out session's units; NaN when the drawn
+        sessions hold fewer than three training samples, or the session fewer
+        than three units at that scale.
     """
     sessions = sorted({run.session for run in runs})
-    if not 1 <= n_train_sessions <= len(sessions) - 2:
-        raise ValueError(
-            f"training size {n_train_sessions} outside 1..{len(sessions) - 2} "
-            f"for {len(sessions)} sessions"
-        )
+    draws = learning_curve_draws(sessions, n_train_sessions, n_repeats, seed)
     X, y, groups = training_set(runs)
     gram = X @ X.T
-    for repeat in range(n_repeats):
-        rng = np.random.default_rng([seed, n_train_sessions, repeat])
-        for test_session in sessions:
-            others = [session for session in sessions if session != test_session]
-            chosen = rng.choice(others, size=n_train_sessions, replace=False)
-            train = np.flatnonzero(np.isin(groups, chosen))
-            if train.size < MIN_TRAINING_SAMPLES:
-                yield repeat, test_session, None
-                continue
-            n_components = int(fold_components[test_session])
-            coef, intercept = gram_fit(gram, X, y, train, n_components)
-            model = FittedModel(coef, intercept, n_components, np.array([]))
-            held_out = [run for run in runs if run.session == test_session]
-            yield repeat, test_session, predict_runs(held_out, model, test_session)
+    units = {session: _session_units(runs, session, scales) for session in sessions}
+    kernels = {session: unit.features @ X.T for session, unit in units.items()}
+    predictions = {}
+    eigen = None
+    # Sorting by training set puts draws that share a decomposition together.
+    for repeat, test_session, chosen in sorted(draws, key=lambda draw: draw[2]):
+        train = np.flatnonzero(np.isin(groups, chosen))
+        if train.size < MIN_TRAINING_SAMPLES:
+            continue
+        if eigen is None or not np.array_equal(eigen.train, train):
+            eigen = gram_eigen(gram, train, X.shape[1])
+        model = eigen_dual_fit(eigen, y, int(fold_components[test_session]))
+        cross = kernels[test_session][:, train]
+        predictions[repeat, test_session] = dual_predict(model, cross)
+    rows = []
+    for repeat, test_session, _ in draws:
+        predicted = predictions.get((repeat, test_session))
+        unit = units[test_session]
+        for scale in scales:
+            r = float("nan")
+            rows_of_scale = unit.rows.get(scale, ())
+            if predicted is not None and len(rows_of_scale) >= MIN_UNITS_FOR_R:
+                r = correlation(predicted[rows_of_scale], unit.ratings[rows_of_scale])
+            rows.append(
+                {"repeat": repeat, "test_session": test_session, "scale": scale, "r": r}
+            )
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class _SessionUnits:
+    """A session's units at every scale, stacked."""
+
+    features: np.ndarray  # (units, features)
+    ratings: np.ndarray  # (units,)
+    rows: dict  # scale -> row indices
+
+
+def _session_units(
+    runs: list[RunFeatures], session: str, scales: list[str]
+) -> _SessionUnits:
+    """Stack the units of every scale of one session's runs."""
+    features, ratings, rows, start = [], [], {}, 0
+    for scale in scales:
+        if scale == "session":
+            continue
+        stacked = [unit_features(run, scale) for run in runs if run.session == session]
+        features += [pair[0] for pair in stacked]
+        ratings += [pair[1] for pair in stacked]
+        count = sum(len(pair[1]) for pair in stacked)
+        rows[scale] = np.arange(start, start + count)
+        start += count
+    return _SessionUnits(np.concatenate(features), np.concatenate(ratings), rows)

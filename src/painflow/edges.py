@@ -154,11 +154,15 @@ def predict_volumes(
         (volumes,) predictions.
     """
     weights = edge_weight_matrix(coef, zscored.shape[1])
-    return intercept + 0.5 * np.einsum("ti,ij,tj->t", zscored, weights, zscored)
+    return intercept + 0.5 * np.einsum("ti,ti->t", zscored @ weights, zscored)
 
 
 def run_features(
-    table: pd.DataFrame, qc: dict, region_names: list[str], settings: FeatureSettings
+    table: pd.DataFrame,
+    qc: dict,
+    region_names: list[str],
+    settings: FeatureSettings,
+    motion_columns: list[str],
 ) -> dict:
     """Edge features of one run.
 
@@ -171,22 +175,26 @@ def run_features(
     region_names : list of str
         Region columns of ``table``, in order.
     settings : FeatureSettings
+    motion_columns : list of str
+        Head-motion columns of ``table`` (the motion control's features).
 
     Returns
     -------
     dict
-        Arrays: ``zscored`` (volumes, regions), ``volume``, ``time``,
-        ``rating``, ``rating_bin`` labels with ``rating_bin_ids``,
-        ``rating_bin_edges`` and ``rating_bin_rating``; per time scale ``S``,
-        ``timebin_S`` labels with ``timebin_S_ids``, ``timebin_S_edges`` and
-        ``timebin_S_rating``; ``region_names`` and ``included``.
+        Arrays: ``zscored`` (volumes, regions), ``motion`` (volumes, motion
+        columns), ``volume``, ``time``, ``rating``, ``rating_bin`` labels with
+        ``rating_bin_ids``, ``rating_bin_edges``, ``rating_bin_motion`` and
+        ``rating_bin_rating``; the same per time scale ``S`` under
+        ``timebin_S``; ``region_names``, ``motion_names`` and ``included``.
     """
     features = {
         "region_names": np.array(region_names, dtype=str),
+        "motion_names": np.array(motion_columns, dtype=str),
         "included": np.array(bool(qc["included"])),
         "volume": table["volume"].to_numpy(np.int64),
         "time": table["time"].to_numpy(float),
         "rating": table["rating"].to_numpy(float),
+        "motion": table.loc[:, list(motion_columns)].to_numpy(float),
     }
     if not qc["included"] or table.empty:
         features["zscored"] = np.zeros((0, len(region_names)))
@@ -196,22 +204,21 @@ def run_features(
     labels = rating_bins(
         features["rating"], settings.n_rating_bins, settings.min_stretch_volumes
     )
-    _add_bins(features, "rating_bin", zscored, labels)
+    _add_bins(features, "rating_bin", labels)
     positions = features["volume"] - qc["window_start"]
     window = qc["window_stop"] - qc["window_start"]
     for scale, count in settings.time_bins.items():
-        _add_bins(
-            features, f"timebin_{scale}", zscored, time_bins(positions, window, count)
-        )
+        _add_bins(features, f"timebin_{scale}", time_bins(positions, window, count))
     return features
 
 
-def _add_bins(
-    features: dict, prefix: str, zscored: np.ndarray, labels: np.ndarray
-) -> None:
-    """Store bin labels, bin mean edges and bin mean ratings under ``prefix``."""
-    bins, means = bin_mean_edges(zscored, labels)
+def _add_bins(features: dict, prefix: str, labels: np.ndarray) -> None:
+    """Store bin labels and bin means of edges, motion and ratings under ``prefix``."""
+    bins, means = bin_mean_edges(features["zscored"], labels)
     features[prefix] = labels
     features[f"{prefix}_ids"] = bins
     features[f"{prefix}_edges"] = means
+    features[f"{prefix}_motion"] = np.stack(
+        [features["motion"][labels == label].mean(axis=0) for label in bins]
+    )
     features[f"{prefix}_rating"] = bin_means(features["rating"], labels, bins)

@@ -10,11 +10,21 @@ import numpy as np
 import pandas as pd
 from nilearn.signal import clean
 
-from painflow.confounds import DenoiseSettings, censored_volumes, nuisance_regressors
+from painflow.confounds import (
+    MOTION_COLUMNS,
+    DenoiseSettings,
+    censored_volumes,
+    motion_in_mm,
+    motion_parameters,
+    nuisance_regressors,
+)
 from painflow.parcellate import Atlas, region_means
 from painflow.ratings import aligned_ratings, alignment, read_recording
 
-PAIR_COLUMNS = ("volume", "time", "rating", "fd")
+# Head-motion summaries kept beside each volume: FD, then the six rigid-body
+# parameters with rotations as arc lengths, all in mm.
+MOTION_SUMMARIES = ("fd", *MOTION_COLUMNS)
+PAIR_COLUMNS = ("volume", "time", "rating", *MOTION_SUMMARIES)
 
 
 @dataclass(frozen=True)
@@ -125,7 +135,8 @@ def extract_run(
     table : pandas.DataFrame
         One row per retained volume of the analysis window: ``volume`` (BOLD
         index), ``time`` (its midpoint, s), ``rating`` (at ``time`` minus the
-        delay), ``fd`` (mm), then one column per region. Empty when the run is
+        delay), ``fd`` and the six motion parameters (``MOTION_SUMMARIES``, mm),
+        then one column per region. Empty when the run is
         left out.
     qc : dict
         Quality measures, the analysis window and whether the run is included.
@@ -150,7 +161,10 @@ def extract_run(
         series, regressors.to_numpy(float), censored, tr, denoise
     )
     volumes = window[kept]
+    motion = motion_in_mm(motion_parameters(files.confounds), denoise.head_radius_mm)
     table = pd.DataFrame(cleaned[volumes], columns=atlas.names)
+    for position, column in enumerate(MOTION_COLUMNS):
+        table.insert(position, column, motion[volumes, position])
     table.insert(0, "fd", fd[volumes])
     table.insert(0, "rating", ratings[kept])
     table.insert(0, "time", (volumes + 0.5) * tr)

@@ -25,6 +25,8 @@ NULL_VALUES = {
     "within_run_r": 0.0,
     "within_session_r": 0.0,
 }
+# Fewest units for a correlation: with two, r is always +-1.
+MIN_UNITS_FOR_R = 3
 RUN_SCALES = {"run": ("session", "run"), "session": ("session",)}
 
 
@@ -160,7 +162,7 @@ def _masked_r(actual, predicted, mask, axes):
         r = (da * dp).sum(axis=axes) / np.sqrt(
             (da**2).sum(axis=axes) * (dp**2).sum(axis=axes)
         )
-    return np.where(n >= 3, r, np.nan)
+    return np.where(n >= MIN_UNITS_FOR_R, r, np.nan)
 
 
 def _auc(predicted, positive, mask):

@@ -172,3 +172,24 @@ def region_means(bold_path: str | Path, atlas: Atlas) -> np.ndarray:
     data = np.asarray(image.dataobj, dtype=np.float64)
     voxels_by_time = data.reshape(-1, data.shape[3], order="C")
     return np.asarray(averaging_matrix(atlas) @ voxels_by_time).T
+
+
+def region_centroids(atlas: Atlas) -> np.ndarray:
+    """Centre of mass of every region, in the image's world coordinates (mm).
+
+    Returns
+    -------
+    numpy.ndarray
+        (regions, 3), in region order.
+    """
+    voxels = np.argwhere(atlas.labels != 0)
+    labels = atlas.labels[tuple(voxels.T)]
+    row_of_label = {label: row for row, label in enumerate(atlas.regions["index"])}
+    rows = np.array([row_of_label[label] for label in labels])
+    counts = np.bincount(rows, minlength=len(atlas.regions))
+    sums = np.stack(
+        [np.bincount(rows, voxels[:, axis], len(atlas.regions)) for axis in range(3)],
+        axis=1,
+    )
+    centres = sums / counts[:, None]
+    return centres @ atlas.affine[:3, :3].T + atlas.affine[:3, 3]

@@ -299,3 +299,32 @@ def plot_learning_curve(table: pd.DataFrame, title: str, path: str | Path) -> No
         ax.set_title(f"{title}: median and interquartile range")
         figure.tight_layout()
         save_figure(figure, path)
+
+
+def plot_importance_bars(table: pd.DataFrame, title: str, path: str | Path) -> None:
+    """Horizontal bars of the most important regions, the first at the top.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows of the importance table to show (``name``, ``network``,
+        ``importance``), most important first.
+    title : str
+        Figure title.
+    path : str or Path
+        PNG destination.
+    """
+    with plt.rc_context(STYLE):
+        figure, ax = plt.subplots(figsize=(4.6, 0.9 + 0.19 * len(table)))
+        positions = np.arange(len(table))[::-1]
+        ax.barh(positions, table["importance"], color="#4d4d4d", height=0.7)
+        labels = [
+            name if network in ("", "n/a") else f"{name} ({network})"
+            for name, network in zip(table["name"], table["network"], strict=True)
+        ]
+        ax.set_yticks(positions, labels, fontsize=7)
+        ax.axvline(0, color="0.6", lw=0.8)
+        ax.set_xlabel("importance: mean drop in r when permuted")
+        ax.set_title(title)
+        figure.tight_layout()
+        save_figure(figure, path)

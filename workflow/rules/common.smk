@@ -64,9 +64,9 @@ def run_path(suffix, extension):
     return str(bids_path(OUT, run_entities_pattern(), suffix, extension))
 
 
-def subject_path(suffix, extension, folder="decoding", subject="{subject}"):
+def subject_path(suffix, extension, folder="decoding", subject="{subject}", desc=None):
     """Pattern of a per-subject output (``subject`` may name another wildcard)."""
-    entities = {"subject": subject, "atlas": ATLAS}
+    entities = {"subject": subject, "atlas": ATLAS, "desc": desc}
     return str(bids_path(OUT, entities, suffix, extension, datatype=folder))
 
 

@@ -7,6 +7,7 @@ rule evaluate:
     """Metrics at every time scale with hierarchical-bootstrap intervals, and figures."""
     input:
         predictions=subject_path("predictions", ".tsv"),
+        motion_predictions=subject_path("predictions", ".tsv", desc="motion"),
         qc=subject_run_files("timeseries", ".json"),
     output:
         metrics=subject_path("metrics", ".tsv"),

@@ -6,7 +6,6 @@ rule learning_curve:
     """Predict every held-out session from random subsets of one size of the other sessions."""
     input:
         features=subject_run_files("edges", ".npz"),
-        qc=subject_run_files("timeseries", ".json"),
         folds=subject_path("folds", ".tsv"),
     output:
         table=learning_curve_path(),
@@ -23,7 +22,6 @@ rule learning_curve:
         runs=run_labels,
         n_repeats=config["learning_curve"]["n_repeats"],
         seed=config["seed"],
-        time_bins=config["features"]["time_bins"],
         scales=config["evaluation"]["scales"],
     script:
         "../../scripts/learning_curve.py"

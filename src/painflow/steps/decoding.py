@@ -1,11 +1,12 @@
-"""Step ``fit_decoder``: nested cross-validated predictions and the final model."""
+"""Steps ``fit_decoder`` and ``fit_motion_control``: nested cross-validated models."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from painflow.crossval import RunFeatures, nested_loso
+from painflow.crossval import MOTION, RunFeatures, nested_loso
 from painflow.fileio import read_npz, write_npz, write_tsv
+from painflow.importance import fold_contributions
 from painflow.steps.logs import log
 
 
@@ -43,9 +44,11 @@ def fit_decoder(
     runs: list,
     subject: str,
     max_components: int | None,
+    importance_scale: str,
     predictions_out: str,
     folds_out: str,
     model_out: str,
+    contributions_out: str,
 ) -> None:
     """Nested LOSO predictions, fold choices and the all-sessions model of a subject.
 
@@ -59,19 +62,57 @@ def fit_decoder(
         Subject label.
     max_components : int or None
         Upper limit of the number of components.
-    predictions_out, folds_out, model_out : str
+    importance_scale : str
+        Time-bin scale of the per-region contributions.
+    predictions_out, folds_out, model_out, contributions_out : str
         Destinations.
     """
     loaded = load_subject_features(features, sessions, runs)
-    predictions, folds, model = nested_loso(loaded, subject, max_components)
-    write_tsv(predictions_out, predictions)
-    write_tsv(folds_out, folds)
+    result = nested_loso(loaded, subject, max_components)
+    write_tsv(predictions_out, result.predictions)
+    write_tsv(folds_out, result.folds)
     write_npz(
         model_out,
-        edge_weights=model.coef,
-        intercept=np.array(model.intercept),
-        n_components=np.array(model.n_components),
+        edge_weights=result.model.coef,
+        intercept=np.array(result.model.intercept),
+        n_components=np.array(result.model.n_components),
         region_names=loaded[0].arrays["region_names"],
-        inner_r=model.inner_r,
+        inner_r=result.model.inner_r,
         sessions=np.array(sorted({run.session for run in loaded}), dtype=str),
     )
+    contributions = fold_contributions(loaded, result.fold_models, importance_scale)
+    write_npz(
+        contributions_out,
+        region_names=loaded[0].arrays["region_names"],
+        **contributions,
+    )
+
+
+def fit_motion_control(
+    features: list[str],
+    sessions: list,
+    runs: list,
+    subject: str,
+    max_components: int | None,
+    predictions_out: str,
+    folds_out: str,
+) -> None:
+    """Nested LOSO decoding from head-motion summaries alone.
+
+    Parameters
+    ----------
+    features : list of str
+        The subject's run features (their ``motion`` arrays are used).
+    sessions, runs : list
+        Cross-validation unit and run label of each.
+    subject : str
+        Subject label.
+    max_components : int or None
+        Upper limit of the number of components.
+    predictions_out, folds_out : str
+        Destinations.
+    """
+    loaded = load_subject_features(features, sessions, runs)
+    result = nested_loso(loaded, subject, max_components, space=MOTION)
+    write_tsv(predictions_out, result.predictions)
+    write_tsv(folds_out, result.folds)

@@ -19,6 +19,7 @@ from painflow.plots import (
 )
 from painflow.steps.decoding import load_subject_features
 
+MOTION_PREFIX = "motion_"
 QC_COLUMNS = (
     "n_volumes",
     "n_censored",
@@ -80,8 +81,15 @@ def scale_estimates(
     return point_metrics(volumes, scales, metrics)
 
 
+def read_predictions(path: str, windows: pd.DataFrame, time_bins: dict) -> pd.DataFrame:
+    """Read per-volume predictions and add their time-bin columns."""
+    volumes = read_tsv(path, dtype={"session": str, "run": str, "fold": str})
+    return add_time_bins(volumes, windows, time_bins)
+
+
 def evaluate(
     predictions: str,
+    motion_predictions: str,
     qc_files: list[str],
     sessions: list,
     runs: list,
@@ -99,6 +107,9 @@ def evaluate(
     ----------
     predictions : str
         Per-volume predictions of the subject.
+    motion_predictions : str
+        Per-volume predictions of the motion control; its metrics are added
+        with names prefixed ``motion_``.
     qc_files : list of str
         QC sidecars of the subject's runs (analysis windows).
     sessions, runs : list
@@ -116,9 +127,14 @@ def evaluate(
     figures_out : dict
         Destinations of the ``timecourse``, ``scatter`` and ``roc`` figures.
     """
-    volumes = read_tsv(predictions, dtype={"session": str, "run": str, "fold": str})
-    volumes = add_time_bins(volumes, run_windows(qc_files, sessions, runs), time_bins)
-    write_tsv(metrics_out, metrics_table(volumes, scales, n_bootstrap, seed))
+    windows = run_windows(qc_files, sessions, runs)
+    volumes = read_predictions(predictions, windows, time_bins)
+    motion = read_predictions(motion_predictions, windows, time_bins)
+    table = metrics_table(volumes, scales, n_bootstrap, seed)
+    # The same seed gives the motion control the same resamples.
+    control = metrics_table(motion, scales, n_bootstrap, seed)
+    control["metric"] = MOTION_PREFIX + control["metric"]
+    write_tsv(metrics_out, pd.concat([table, control], ignore_index=True))
     units = {scale: scale_units(volumes, scale) for scale in scales}
     finest = next(iter(time_bins))
     title = f"sub-{subject}"

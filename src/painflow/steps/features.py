@@ -21,6 +21,7 @@ def edge_features(timeseries: str, qc: str, features: dict, features_out: str) -
     record = read_json(qc)
     table = read_tsv(timeseries)
     settings = FeatureSettings(**features)
-    write_npz(
-        features_out, **run_features(table, record, record["RegionNames"], settings)
+    arrays = run_features(
+        table, record, record["RegionNames"], settings, record["MotionColumns"]
     )
+    write_npz(features_out, **arrays)

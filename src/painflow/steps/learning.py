@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from painflow.crossval import learning_curve_predictions
+from painflow.crossval import learning_curve_scores
 from painflow.fileio import read_tsv, write_tsv
 from painflow.plots import plot_learning_curve
 from painflow.steps.decoding import load_subject_features
-from painflow.steps.evaluation import run_windows, scale_estimates
 from painflow.steps.logs import log
 
 LEARNING_CURVE_COLUMNS = ("n_train_sessions", "repeat", "test_session", "scale", "r")
@@ -18,12 +17,10 @@ def learning_curve(
     features: list[str],
     sessions: list,
     runs: list,
-    qc_files: list[str],
     folds: str,
     n_train_sessions: int,
     n_repeats: int,
     seed: int,
-    time_bins: dict,
     scales: list[str],
     table_out: str,
 ) -> None:
@@ -31,16 +28,14 @@ def learning_curve(
 
     Parameters
     ----------
-    features, qc_files : list of str
-        The subject's run features and QC sidecars.
+    features : list of str
+        The subject's run features.
     sessions, runs : list
         Session and run label of each.
     folds : str
         The nested cross-validation's folds table (components per session).
     n_train_sessions, n_repeats, seed : int
         Training-set size, draws per held-out session, seed.
-    time_bins : dict
-        Config ``features.time_bins``.
     scales : list of str
         Scales of the table.
     table_out : str
@@ -58,19 +53,9 @@ def learning_curve(
         write_tsv(table_out, pd.DataFrame(columns=list(LEARNING_CURVE_COLUMNS)))
         return
     choices = read_tsv(folds, dtype={"fold": str}).set_index("fold")["n_components"]
-    windows = run_windows(qc_files, sessions, runs)
-    rows = []
-    for repeat, test_session, predictions in learning_curve_predictions(
-        loaded, choices.to_dict(), n_train_sessions, n_repeats, seed
-    ):
-        if predictions is None:  # too few training samples in this draw
-            table = pd.DataFrame({"scale": scales, "r": float("nan")})
-        else:
-            table = scale_estimates(predictions, windows, time_bins, scales, ("r",))
-        table.insert(0, "test_session", test_session)
-        table.insert(0, "repeat", repeat)
-        rows.append(table)
-    table = pd.concat(rows, ignore_index=True)
+    table = learning_curve_scores(
+        loaded, choices.to_dict(), n_train_sessions, n_repeats, seed, scales
+    )
     table.insert(0, "n_train_sessions", n_train_sessions)
     write_tsv(table_out, table.loc[:, list(LEARNING_CURVE_COLUMNS)])
 

@@ -7,7 +7,12 @@ from pathlib import Path
 
 from painflow import __version__
 from painflow.confounds import DenoiseSettings
-from painflow.extract import AlignmentSettings, RunFiles, extract_run
+from painflow.extract import (
+    MOTION_SUMMARIES,
+    AlignmentSettings,
+    RunFiles,
+    extract_run,
+)
 from painflow.fileio import write_json, write_tsv
 from painflow.parcellate import load_atlas
 
@@ -59,6 +64,7 @@ def extract_signals(
             "Sources": [str(bold), str(confounds), str(ratings)],
             "Atlas": str(atlas_image),
             "RegionNames": atlas.names,
+            "MotionColumns": list(MOTION_SUMMARIES),
             "painflow_version": __version__,
         }
     )

@@ -1,0 +1,15 @@
+"""Snakemake adapter of painflow.steps.decoding.fit_motion_control."""
+
+from painflow.steps.decoding import fit_motion_control
+from painflow.steps.logs import logged
+
+with logged(snakemake.log[0]):
+    fit_motion_control(
+        features=list(snakemake.input.features),
+        sessions=snakemake.params.sessions,
+        runs=snakemake.params.runs,
+        subject=snakemake.wildcards.subject,
+        max_components=snakemake.params.max_components,
+        predictions_out=snakemake.output.predictions,
+        folds_out=snakemake.output.folds,
+    )

@@ -1,0 +1,18 @@
+"""Snakemake adapter of painflow.steps.importance.region_importance."""
+
+from painflow.steps.importance import region_importance
+from painflow.steps.logs import logged
+
+with logged(snakemake.log[0]):
+    region_importance(
+        contributions=snakemake.input.contributions,
+        atlas_image=snakemake.input.atlas_image,
+        atlas_labels=snakemake.input.atlas_labels,
+        subject=snakemake.wildcards.subject,
+        n_permutations=snakemake.params.n_permutations,
+        n_shown=snakemake.params.n_shown,
+        seed=snakemake.params.seed,
+        table_out=snakemake.output.table,
+        bars_out=snakemake.output.bars,
+        brain_out=snakemake.output.brain,
+    )
