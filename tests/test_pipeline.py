@@ -10,6 +10,7 @@ from conftest import decode_study, study_atlas
 from painflow.bids import parse_entities
 from painflow.crossval import (
     FittedModel,
+    kernel_data,
     learning_curve_draws,
     learning_curve_scores,
     predict_runs,
@@ -127,7 +128,12 @@ def test_learning_curve_rises_with_the_number_of_training_sessions(decoded):
         median_r = {}
         for size in (1, 6):
             table = learning_curve_scores(
-                result["features"], choices, size, n_repeats=3, seed=0, scales=["1min"]
+                kernel_data(result["features"], ["1min"]),
+                choices,
+                size,
+                n_repeats=3,
+                seed=0,
+                scales=["1min"],
             )
             assert table["r"].notna().all()
             median_r[size] = table["r"].median()
@@ -139,9 +145,8 @@ def test_learning_curve_in_the_dual_equals_explicit_fits(decoded):
     features, windows = result["features"], result["windows"]
     choices = result["folds"].set_index("fold")["n_components"].to_dict()
     scales = ["1min", "2min", "run"]
-    fast = learning_curve_scores(
-        features, choices, 3, n_repeats=2, seed=4, scales=scales
-    )
+    data = kernel_data(features, scales)
+    fast = learning_curve_scores(data, choices, 3, n_repeats=2, seed=4, scales=scales)
     sessions = sorted({run.session for run in features})
     for repeat, test_session, chosen in learning_curve_draws(sessions, 3, 2, 4):
         # The straightforward way: explicit edges, an SVD, per-volume predictions.

@@ -450,29 +450,105 @@ def unit_features(run: RunFeatures, scale: str, space: FeatureSpace = EDGES):
     return features, np.array([arrays["rating"].mean()])
 
 
-def learning_curve_scores(
-    runs: list[RunFeatures],
-    fold_components: dict,
-    n_train_sessions: int,
-    n_repeats: int,
-    seed: int,
-    scales: list[str],
-) -> pd.DataFrame:
-    """Predict each session from random subsets of the other sessions.
+@dataclass(frozen=True)
+class SessionUnits:
+    """A held-out session's units at every scale, seen through the kernel.
 
-    For every repeat and every held-out session, ``n_train_sessions`` of the
-    other sessions are drawn without replacement and a model with the number
-    of components the nested cross-validation chose for that held-out
-    session is fitted on them. Fits run in the dual: one Gram matrix of the
-    training samples and one kernel between the held-out units and the
-    training samples serve every draw, and a draw's decomposition is shared
-    by every held-out session that drew the same sessions. Predictions of a
-    unit (time bin or run) equal the mean of the per-volume predictions.
+    Attributes
+    ----------
+    kernel : numpy.ndarray
+        (units, samples) inner products of the units' mean features with every
+        training sample of the subject.
+    ratings : numpy.ndarray
+        (units,) mean ratings.
+    rows : dict
+        Scale to the row indices of its units.
+    """
+
+    kernel: np.ndarray
+    ratings: np.ndarray
+    rows: dict
+
+
+@dataclass(frozen=True)
+class KernelData:
+    """Everything the learning curve's fits read: no feature matrix.
+
+    Attributes
+    ----------
+    gram : numpy.ndarray
+        (samples, samples) inner products of the training samples.
+    y, groups : numpy.ndarray
+        Targets and session labels of the samples.
+    n_features : int
+    units : dict
+        Session to its :class:`SessionUnits`.
+    """
+
+    gram: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    n_features: int
+    units: dict
+
+
+def kernel_data(runs: list[RunFeatures], scales: list[str]) -> KernelData:
+    """Gram matrix of a subject's training samples and kernels of its units.
 
     Parameters
     ----------
     runs : list of RunFeatures
         The subject's included runs.
+    scales : list of str
+        Time-bin scales and ``run``; ``session`` is skipped (one unit).
+
+    Returns
+    -------
+    KernelData
+    """
+    X, y, groups = training_set(runs)
+    units = {}
+    for session in sorted({run.session for run in runs}):
+        features, ratings, rows, start = [], [], {}, 0
+        for scale in scales:
+            if scale == "session":
+                continue
+            for run in runs:
+                if run.session == session:
+                    run_features, run_ratings = unit_features(run, scale)
+                    features.append(run_features)
+                    ratings.append(run_ratings)
+            count = sum(map(len, ratings)) - start
+            rows[scale] = np.arange(start, start + count)
+            start += count
+        units[session] = SessionUnits(
+            np.concatenate(features) @ X.T, np.concatenate(ratings), rows
+        )
+    return KernelData(X @ X.T, y, groups, X.shape[1], units)
+
+
+def learning_curve_predictions(
+    data: KernelData,
+    fold_components: dict,
+    n_train_sessions: int,
+    n_repeats: int,
+    seed: int,
+) -> dict:
+    """Predict each session's units from random subsets of the other sessions.
+
+    For every repeat and every held-out session, ``n_train_sessions`` of the
+    other sessions are drawn (:func:`learning_curve_draws`) and a model with
+    the number of components the nested cross-validation chose for that
+    held-out session is fitted on them, in the dual: a fit is an
+    eigendecomposition of the drawn samples' Gram matrix, shared by every
+    held-out session that drew the same sessions, and a prediction is a
+    kernel row times dual coefficients. A unit's prediction equals the mean
+    of its volumes' predictions.
+
+    Parameters
+    ----------
+    data : KernelData
+        From :func:`kernel_data`.
     fold_components : dict
         Held-out session to its number of components (the folds table).
     n_train_sessions : int
@@ -481,9 +557,49 @@ def learning_curve_scores(
         Random draws per held-out session.
     seed : int
         Seed of the draws.
+
+    Returns
+    -------
+    dict
+        ``(repeat, test_session)`` to the predictions of the session's units
+        (rows as in ``data.units[test_session].rows``), or None when the
+        drawn sessions hold fewer than three training samples.
+    """
+    sessions = sorted(data.units)
+    draws = learning_curve_draws(sessions, n_train_sessions, n_repeats, seed)
+    predictions, eigen = {}, None
+    # Sorting by training set puts draws that share a decomposition together.
+    for repeat, test_session, chosen in sorted(draws, key=lambda draw: draw[2]):
+        train = np.flatnonzero(np.isin(data.groups, chosen))
+        if train.size < MIN_TRAINING_SAMPLES:
+            predictions[repeat, test_session] = None
+            continue
+        if eigen is None or not np.array_equal(eigen.train, train):
+            eigen = gram_eigen(data.gram, train, data.n_features)
+        model = eigen_dual_fit(eigen, data.y, int(fold_components[test_session]))
+        cross = data.units[test_session].kernel[:, train]
+        predictions[repeat, test_session] = dual_predict(model, cross)
+    return {draw[:2]: predictions[draw[:2]] for draw in draws}
+
+
+def learning_curve_scores(
+    data: KernelData,
+    fold_components: dict,
+    n_train_sessions: int,
+    n_repeats: int,
+    seed: int,
+    scales: list[str],
+) -> pd.DataFrame:
+    """Correlation within each held-out session of the learning curve's predictions.
+
+    Parameters
+    ----------
+    data : KernelData
+        From :func:`kernel_data`.
+    fold_components, n_train_sessions, n_repeats, seed
+        As for :func:`learning_curve_predictions`.
     scales : list of str
-        Time-bin scales and ``run``; ``session`` has one unit per held-out
-        session, so its r is NaN.
+        Scales of the table.
 
     Returns
     -------
@@ -491,30 +607,14 @@ def learning_curve_scores(
         ``repeat, test_session, scale, r``: the correlation between predicted
         and rated pain over the held-out session's units; NaN when the drawn
         sessions hold fewer than three training samples, or the session fewer
-        than three units at that scale.
+        than three units at that scale (always so for ``session``).
     """
-    sessions = sorted({run.session for run in runs})
-    draws = learning_curve_draws(sessions, n_train_sessions, n_repeats, seed)
-    X, y, groups = training_set(runs)
-    gram = X @ X.T
-    units = {session: _session_units(runs, session, scales) for session in sessions}
-    kernels = {session: unit.features @ X.T for session, unit in units.items()}
-    predictions = {}
-    eigen = None
-    # Sorting by training set puts draws that share a decomposition together.
-    for repeat, test_session, chosen in sorted(draws, key=lambda draw: draw[2]):
-        train = np.flatnonzero(np.isin(groups, chosen))
-        if train.size < MIN_TRAINING_SAMPLES:
-            continue
-        if eigen is None or not np.array_equal(eigen.train, train):
-            eigen = gram_eigen(gram, train, X.shape[1])
-        model = eigen_dual_fit(eigen, y, int(fold_components[test_session]))
-        cross = kernels[test_session][:, train]
-        predictions[repeat, test_session] = dual_predict(model, cross)
+    predictions = learning_curve_predictions(
+        data, fold_components, n_train_sessions, n_repeats, seed
+    )
     rows = []
-    for repeat, test_session, _ in draws:
-        predicted = predictions.get((repeat, test_session))
-        unit = units[test_session]
+    for (repeat, test_session), predicted in predictions.items():
+        unit = data.units[test_session]
         for scale in scales:
             r = float("nan")
             rows_of_scale = unit.rows.get(scale, ())
@@ -524,29 +624,3 @@ def learning_curve_scores(
                 {"repeat": repeat, "test_session": test_session, "scale": scale, "r": r}
             )
     return pd.DataFrame(rows)
-
-
-@dataclass(frozen=True)
-class _SessionUnits:
-    """A session's units at every scale, stacked."""
-
-    features: np.ndarray  # (units, features)
-    ratings: np.ndarray  # (units,)
-    rows: dict  # scale -> row indices
-
-
-def _session_units(
-    runs: list[RunFeatures], session: str, scales: list[str]
-) -> _SessionUnits:
-    """Stack the units of every scale of one session's runs."""
-    features, ratings, rows, start = [], [], {}, 0
-    for scale in scales:
-        if scale == "session":
-            continue
-        stacked = [unit_features(run, scale) for run in runs if run.session == session]
-        features += [pair[0] for pair in stacked]
-        ratings += [pair[1] for pair in stacked]
-        count = sum(len(pair[1]) for pair in stacked)
-        rows[scale] = np.arange(start, start + count)
-        start += count
-    return _SessionUnits(np.concatenate(features), np.concatenate(ratings), rows)

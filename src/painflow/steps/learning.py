@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from painflow.crossval import learning_curve_scores
+from painflow.crossval import kernel_data, learning_curve_scores
 from painflow.fileio import read_tsv, write_tsv
 from painflow.plots import plot_learning_curve
 from painflow.steps.decoding import load_subject_features
@@ -54,7 +54,12 @@ def learning_curve(
         return
     choices = read_tsv(folds, dtype={"fold": str}).set_index("fold")["n_components"]
     table = learning_curve_scores(
-        loaded, choices.to_dict(), n_train_sessions, n_repeats, seed, scales
+        kernel_data(loaded, scales),
+        choices.to_dict(),
+        n_train_sessions,
+        n_repeats,
+        seed,
+        scales,
     )
     table.insert(0, "n_train_sessions", n_train_sessions)
     write_tsv(table_out, table.loc[:, list(LEARNING_CURVE_COLUMNS)])
