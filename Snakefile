@@ -1,7 +1,8 @@
 """painflow: personalized brain decoding of spontaneous pain.
 
 Raw BIDS + fMRIPrep derivatives -> region signals -> edge features ->
-nested leave-one-session-out LASSO-PCR -> metrics and figures.
+nested leave-one-session-out LASSO-PCR (and a head-motion control) -> metrics,
+learning curves, prospective and cross-subject tests, region importance.
 """
 
 from snakemake.utils import min_version, validate

@@ -9,8 +9,8 @@ from painflow.fileio import read_json
 from painflow.importance import (
     fold_contributions,
     hierarchical_permutations,
-    importance_table,
     permutation_importance,
+    rank_regions,
     unit_index,
 )
 from painflow.metrics import add_time_bins, scale_units
@@ -91,15 +91,7 @@ def test_top_regions_are_the_simulated_signal_regions(decoded, recovery_study):
     atlas = study_atlas(recovery_study)
     for subject, result in decoded.items():
         arrays = fold_contributions(result["features"], result["fold_models"], "1min")
-        permutations = hierarchical_permutations(
-            unit_index(arrays["session"], arrays["run"]),
-            1000,
-            np.random.default_rng(0),
-        )
-        importance = permutation_importance(
-            arrays["contributions"], arrays["predicted"], arrays["rating"], permutations
-        )
-        table = importance_table(importance, atlas.regions)
+        table = rank_regions(arrays, atlas.regions, 1000, np.random.default_rng(0))
         signal = set(truth[subject]["signal_region_names"])
         found = signal & set(table.head(10)["name"])
         assert len(found) >= 0.8 * len(signal), (subject, sorted(found))

@@ -425,8 +425,8 @@ def learning_curve_draws(
     return draws
 
 
-def unit_features(run: RunFeatures, scale: str, space: FeatureSpace = EDGES):
-    """Mean features and ratings of a run's units at a scale.
+def unit_features(run: RunFeatures, scale: str) -> tuple[np.ndarray, np.ndarray]:
+    """Mean edge vectors and ratings of a run's units at a scale.
 
     Time-bin scales read the run's stored bin means; the ``run`` scale is the
     mean over all the run's retained volumes.
@@ -434,19 +434,16 @@ def unit_features(run: RunFeatures, scale: str, space: FeatureSpace = EDGES):
     Returns
     -------
     features : numpy.ndarray
-        (units, features).
+        (units, edges).
     ratings : numpy.ndarray
         (units,).
     """
     arrays = run.arrays
     if scale != "run":
         prefix = f"timebin_{scale}"
-        return arrays[f"{prefix}_{space.prefix}"], arrays[f"{prefix}_rating"]
+        return arrays[f"{prefix}_edges"], arrays[f"{prefix}_rating"]
     everything = np.zeros(len(arrays["rating"]), dtype=int)
-    if space is EDGES:
-        features = bin_mean_edges(arrays["zscored"], everything)[1]
-    else:
-        features = arrays[space.prefix].mean(axis=0, keepdims=True)
+    features = bin_mean_edges(arrays["zscored"], everything)[1]
     return features, np.array([arrays["rating"].mean()])
 
 

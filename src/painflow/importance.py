@@ -189,3 +189,39 @@ def importance_table(importance: np.ndarray, regions: pd.DataFrame) -> pd.DataFr
     table = table.iloc[order].reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
     return table.loc[:, list(IMPORTANCE_COLUMNS)]
+
+
+def rank_regions(
+    contributions: dict,
+    regions: pd.DataFrame,
+    n_permutations: int,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Importance table of a subject from its fold contributions.
+
+    Parameters
+    ----------
+    contributions : dict
+        From :func:`fold_contributions`.
+    regions : pandas.DataFrame
+        Atlas table (``index``, ``name``, ``network``), in region order.
+    n_permutations : int
+        Hierarchical permutations.
+    rng : numpy.random.Generator
+        Source of the permutations.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`importance_table`.
+    """
+    permutations = hierarchical_permutations(
+        unit_index(contributions["session"], contributions["run"]), n_permutations, rng
+    )
+    importance = permutation_importance(
+        contributions["contributions"],
+        contributions["predicted"],
+        contributions["rating"],
+        permutations,
+    )
+    return importance_table(importance, regions)

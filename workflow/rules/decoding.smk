@@ -15,7 +15,8 @@ rule fit_decoder:
         "../../envs/painflow.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        # A subject of the study's size (566 regions, 75 runs) peaks near 4.5 GB.
+        mem_mb=lambda wildcards, attempt: 6000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
     params:
         sessions=cv_groups,

@@ -6,12 +6,7 @@ import numpy as np
 
 from painflow.brainplots import plot_importance_brain
 from painflow.fileio import read_npz, write_tsv
-from painflow.importance import (
-    hierarchical_permutations,
-    importance_table,
-    permutation_importance,
-    unit_index,
-)
+from painflow.importance import rank_regions
 from painflow.parcellate import load_atlas, region_centroids
 from painflow.plots import plot_importance_bars
 
@@ -55,14 +50,9 @@ def region_importance(
             f"{contributions} holds {arrays['region_names'].size} regions that "
             f"differ from the {len(atlas.names)} of {atlas_labels}"
         )
-    index = unit_index(arrays["session"], arrays["run"])
-    permutations = hierarchical_permutations(
-        index, n_permutations, np.random.default_rng([seed, 1])
+    table = rank_regions(
+        arrays, atlas.regions, n_permutations, np.random.default_rng([seed, 1])
     )
-    importance = permutation_importance(
-        arrays["contributions"], arrays["predicted"], arrays["rating"], permutations
-    )
-    table = importance_table(importance, atlas.regions)
     write_tsv(table_out, table)
     shown = table.head(n_shown)
     title = f"sub-{subject}: top {len(shown)} regions"

@@ -1,0 +1,64 @@
+"""The study's findings, reproduced on the demo simulation (`make demo`'s data).
+
+The demo is ``painflow simulate`` with its defaults: 2 subjects x 12 sessions
+x 3 runs of 10 minutes, 8 signal regions each.
+"""
+
+import numpy as np
+import pytest
+from conftest import decode_study, study_atlas
+
+from painflow.crossval import kernel_data, learning_curve_scores, predict_runs
+from painflow.fileio import read_json
+from painflow.importance import fold_contributions, rank_regions
+from painflow.metrics import add_time_bins, point_metrics
+from painflow.simulate import simulate_study
+
+pytestmark = pytest.mark.workflow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    study = tmp_path_factory.mktemp("demo")
+    simulate_study(study)  # the defaults of `painflow simulate`
+    return study, decode_study(study, n_bootstrap=10)
+
+
+def test_learning_curve_rises_to_the_largest_training_set(demo):
+    _, decoded = demo
+    for subject, result in decoded.items():
+        choices = result["folds"].set_index("fold")["n_components"].to_dict()
+        data = kernel_data(result["features"], ["1min"])
+        n_sessions = len(choices) - 1
+        median = {
+            size: learning_curve_scores(data, choices, size, 10, 0, ["1min"])[
+                "r"
+            ].median()
+            for size in (2, n_sessions - 2)
+        }
+        assert median[n_sessions - 2] > median[2] + 0.1, (subject, median)
+
+
+def test_models_do_not_transfer_between_the_two_people(demo):
+    _, decoded = demo
+    for train, test in (("01", "02"), ("02", "01")):
+        predictions = predict_runs(
+            decoded[test]["features"], decoded[train]["model"], fold=train
+        )
+        volumes = add_time_bins(predictions, decoded[test]["windows"], {"1min": 10})
+        across = point_metrics(volumes, ["1min"], ("r",))["r"].iloc[0]
+        own = decoded[test]["metrics"].loc["r", "estimate"]
+        assert abs(across) < 0.2, (train, test, across)
+        assert own > 0.4, (test, own)
+
+
+def test_top_ten_regions_hold_the_ground_truth(demo):
+    study, decoded = demo
+    truth = read_json(study / "ground_truth.json")["subjects"]
+    regions = study_atlas(study).regions
+    for subject, result in decoded.items():
+        arrays = fold_contributions(result["features"], result["fold_models"], "1min")
+        table = rank_regions(arrays, regions, 10_000, np.random.default_rng(0))
+        top = set(table.head(10)["name"])
+        signal = set(truth[subject]["signal_region_names"])
+        assert len(top & signal) >= 0.8 * len(signal), (subject, top & signal)
