@@ -8,6 +8,7 @@ among them carry the rating, as in ``painflow simulate``.
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,3 +95,37 @@ def simulate_features(
             arrays = run_features(table, qc, names, settings, ["fd"])
             runs.append(RunFeatures(f"{session:02d}", str(run), arrays))
     return runs
+
+
+def study_parser(
+    description: str, study: RegionStudy, repeats: int
+) -> argparse.ArgumentParser:
+    """Options of a benchmark's problem size, with ``study``'s sizes as defaults."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--regions", type=int, default=study.n_regions)
+    parser.add_argument("--sessions", type=int, default=study.n_sessions)
+    parser.add_argument("--runs", type=int, default=study.n_runs)
+    parser.add_argument("--volumes", type=int, default=study.n_volumes)
+    parser.add_argument("--repeats", type=int, default=repeats)
+    parser.add_argument("--seed", type=int, default=study.seed)
+    parser.add_argument(
+        "--quick", action="store_true", help="a small problem, to check the script"
+    )
+    return parser
+
+
+def parse_study(
+    parser: argparse.ArgumentParser, quick: dict
+) -> tuple[argparse.Namespace, RegionStudy]:
+    """Parse the options; ``--quick`` replaces them with ``quick``."""
+    arguments = parser.parse_args()
+    if arguments.quick:
+        vars(arguments).update(quick)
+    study = RegionStudy(
+        n_regions=arguments.regions,
+        n_sessions=arguments.sessions,
+        n_runs=arguments.runs,
+        n_volumes=arguments.volumes,
+        seed=arguments.seed,
+    )
+    return arguments, study

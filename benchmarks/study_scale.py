@@ -19,14 +19,20 @@ Run: ``.venv/bin/python benchmarks/study_scale.py``
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from regionsim import RegionStudy, region_names, signal_regions, simulate_features
+from regionsim import (
+    RegionStudy,
+    parse_study,
+    region_names,
+    signal_regions,
+    simulate_features,
+    study_parser,
+)
 
 from painflow.crossval import kernel_data, learning_curve_scores, nested_loso
 from painflow.importance import fold_contributions, rank_regions
@@ -35,6 +41,14 @@ STATUS = Path("/proc/self/status")
 CLEAR_REFS = Path("/proc/self/clear_refs")
 GOAL_MINUTES = 30
 GOAL_GB = 6
+QUICK = {
+    "regions": 60,
+    "sessions": 6,
+    "runs": 2,
+    "volumes": 300,
+    "repeats": 3,
+    "permutations": 200,
+}
 
 
 def reset_peak_memory() -> None:
@@ -83,36 +97,11 @@ def importance(runs: list, fold_models: dict, n_permutations: int, seed: int):
     return rank_regions(arrays, regions, n_permutations, np.random.default_rng(seed))
 
 
-def parse_arguments() -> argparse.Namespace:
-    """Command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--regions", type=int, default=566)
-    parser.add_argument("--sessions", type=int, default=25)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--volumes", type=int, default=1230)
-    parser.add_argument("--repeats", type=int, default=100)
-    parser.add_argument("--permutations", type=int, default=10_000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--quick", action="store_true", help="a small problem, to check the script"
-    )
-    arguments = parser.parse_args()
-    if arguments.quick:
-        arguments.regions, arguments.sessions, arguments.runs = 60, 6, 2
-        arguments.volumes, arguments.repeats, arguments.permutations = 300, 3, 200
-    return arguments
-
-
 def main() -> None:
     """Run the stages and print the totals against the goals."""
-    arguments = parse_arguments()
-    study = RegionStudy(
-        n_regions=arguments.regions,
-        n_sessions=arguments.sessions,
-        n_runs=arguments.runs,
-        n_volumes=arguments.volumes,
-        seed=arguments.seed,
-    )
+    parser = study_parser(__doc__.split("\n")[0], RegionStudy(), repeats=100)
+    parser.add_argument("--permutations", type=int, default=10_000)
+    arguments, study = parse_study(parser, QUICK)
     n_sizes = study.n_sessions - 2
     print(
         f"problem: {study.n_regions} regions, {study.n_sessions} sessions x "

@@ -1,0 +1,37 @@
+"""The benchmark scripts run, and their two implementations agree."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run_quick(script: str) -> str:
+    completed = subprocess.run(
+        [sys.executable, script, "--quick"],
+        cwd=BENCHMARKS,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return completed.stdout
+
+
+def test_decoding_benchmark_implementations_agree():
+    output = run_quick("decoding.py")
+    assert "same numbers of components chosen in every fold: True" in output
+    difference = re.search(
+        r"largest difference between their predictions: (\S+)", output
+    )
+    assert float(difference.group(1)) <= 1e-8
+    assert re.search(r"painflow is \d+x faster", output)
+
+
+def test_study_scale_benchmark_finds_the_signal_regions():
+    output = run_quick("study_scale.py")
+    found = re.search(r"signal regions among the top (\d+): (\d+)", output)
+    assert int(found.group(2)) >= int(found.group(1)) - 1
+    for stage in ("features", "nested LOSO", "learning curve", "importance", "total"):
+        assert re.search(rf"^{stage}\s+[\d.]+ s\s+peak", output, re.MULTILINE)
