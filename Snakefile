@@ -26,6 +26,13 @@ wildcard_constraints:
 
 
 include: "workflow/rules/common.smk"
+
+
+if RUN_FMRIPREP:
+
+    include: "workflow/rules/fmriprep.smk"
+
+
 include: "workflow/rules/signals.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/decoding.smk"

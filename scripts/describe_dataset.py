@@ -8,4 +8,5 @@ with logged(snakemake.log[0]):
         bids_dir=snakemake.params.bids_dir,
         fmriprep_dir=snakemake.params.fmriprep_dir,
         description_out=snakemake.output[0],
+        fmriprep_run=snakemake.params.fmriprep_run,
     )

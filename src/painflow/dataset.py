@@ -37,6 +37,9 @@ class DatasetSpec:
         ``recording`` entity of the ratings.
     subjects : tuple of str
         Subjects to include (empty: all).
+    check_derivatives : bool
+        Whether fMRIPrep's outputs must exist already (False when the
+        workflow runs fMRIPrep itself).
     """
 
     bids_dir: Path
@@ -47,6 +50,7 @@ class DatasetSpec:
     den: str | None = None
     recording: str = "rating"
     subjects: tuple = ()
+    check_derivatives: bool = True
 
 
 def run_entities(row) -> dict:
@@ -161,14 +165,41 @@ def describe_run(spec: DatasetSpec, bold: Path) -> dict:
     if not row["ratings"].exists():
         raise FileNotFoundError(f"{row['ratings']}: no rating recording for {bold}")
     read_recording_sidecar(sidecar_path(row["ratings"]))
-    for key in ("bold", "confounds"):
-        if not row[key].exists():
-            raise FileNotFoundError(f"{row[key]}: fMRIPrep output missing for {bold}")
-    confounds_json = row["confounds"].with_suffix(".json")
-    if not confounds_json.exists():
-        raise FileNotFoundError(f"{confounds_json}: fMRIPrep output missing for {bold}")
+    if spec.check_derivatives:
+        check_derivatives(row)
     row["tr"] = repetition_time(spec.bids_dir, bold)
     return row
+
+
+def check_derivatives(row: dict) -> None:
+    """Raise naming the first fMRIPrep output of a run that does not exist."""
+    confounds_json = row["confounds"].with_suffix(".json")
+    for path in (row["bold"], row["confounds"], confounds_json):
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{path}: fMRIPrep output missing for {row['bold_raw']}"
+            )
+
+
+def first_t1w(bids_dir: Path, subject: str) -> Path:
+    """The subject's first T1w image in lexicographic order (fMRIPrep's reference).
+
+    Raises
+    ------
+    FileNotFoundError
+        When the subject has no T1w image.
+    """
+    found = sorted(
+        path
+        for pattern in ("anat", "*/anat")
+        for path in (Path(bids_dir) / f"sub-{subject}").glob(f"{pattern}/*_T1w.nii*")
+    )
+    if not found:
+        raise FileNotFoundError(
+            f"{Path(bids_dir) / f'sub-{subject}'}: no T1w image; fMRIPrep needs one "
+            "to preprocess the subject"
+        )
+    return found[0]
 
 
 def discover_runs(spec: DatasetSpec) -> pd.DataFrame:

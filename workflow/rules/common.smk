@@ -1,15 +1,18 @@
 """Input discovery and path functions; no rules here."""
 
+import os
 from pathlib import Path
 
 from painflow.bids import bids_path
-from painflow.dataset import DatasetSpec, discover_runs, session_order
-
-if config["fmriprep_dir"] is None:
-    raise ValueError(
-        "config 'fmriprep_dir' is null: this version of painflow reads existing "
-        "fMRIPrep derivatives; set it to their folder"
-    )
+from painflow.dataset import (
+    DatasetSpec,
+    confounds_path,
+    discover_runs,
+    first_t1w,
+    preproc_bold_path,
+    session_order,
+)
+from painflow.fmriprep import check_engine, resolve_license
 
 if config["den"] is not None:
     raise ValueError(
@@ -22,20 +25,32 @@ OUT = Path(config["output_dir"])
 ATLAS = config["atlas"]["name"]
 TASK = config["task"]
 FIGURES = ("timecourse", "scatter", "roc")
+# Null fmriprep_dir: painflow runs fMRIPrep, into a derivatives tree of its own.
+RUN_FMRIPREP = config["fmriprep_dir"] is None
+FMRIPREP_DIR = OUT / "fmriprep" if RUN_FMRIPREP else Path(config["fmriprep_dir"])
+if RUN_FMRIPREP:
+    check_engine(config["fmriprep"]["engine"], config["fmriprep"]["image"])
+    FS_LICENSE = str(resolve_license(config["fmriprep"]["license"], os.environ))
 
-RUNS = discover_runs(
-    DatasetSpec(
-        bids_dir=Path(config["bids_dir"]),
-        fmriprep_dir=Path(config["fmriprep_dir"]),
-        task=TASK,
-        space=config["space"],
-        res=config["res"],
-        den=config["den"],
-        recording=config["ratings"]["recording"],
-        subjects=tuple(str(label) for label in config["subjects"]),
-    )
+DATASET = DatasetSpec(
+    bids_dir=Path(config["bids_dir"]),
+    fmriprep_dir=FMRIPREP_DIR,
+    task=TASK,
+    space=config["space"],
+    res=config["res"],
+    den=config["den"],
+    recording=config["ratings"]["recording"],
+    subjects=tuple(str(label) for label in config["subjects"]),
+    check_derivatives=not RUN_FMRIPREP,
 )
+RUNS = discover_runs(DATASET)
 HAS_SESSIONS = bool(RUNS["session"].notna().all())
+if RUN_FMRIPREP and not HAS_SESSIONS:
+    raise ValueError(
+        f"{DATASET.bids_dir}: painflow runs fMRIPrep one session at a time, and "
+        "these runs have no session entity; run fMRIPrep on the dataset first and "
+        "set config 'fmriprep_dir' to its outputs"
+    )
 SUBJECTS = sorted(RUNS["subject"].unique())
 # Scan order of each subject's sessions (acq_time in sub-<label>_sessions.tsv).
 SESSION_ORDER = {
@@ -209,12 +224,16 @@ def prospective_path(subject="{subject}", session="{session}"):
     return str(bids_path(OUT, entities, "prospective", ".tsv", datatype="decoding"))
 
 
+def sessions_up_to(wildcards):
+    """The job's session and the sessions scanned before it, in scan order."""
+    order = SESSION_ORDER[wildcards.subject]
+    return order[: order.index(wildcards.session) + 1]
+
+
 def runs_up_to(wildcards):
     """Rows of the runs of the job's session and of the sessions before it."""
-    order = SESSION_ORDER[wildcards.subject]
-    sessions = order[: order.index(wildcards.session) + 1]
     rows = subject_runs(wildcards.subject)
-    return rows[rows["session"].isin(sessions)]
+    return rows[rows["session"].isin(sessions_up_to(wildcards))]
 
 
 def run_files_up_to(suffix, extension):
@@ -236,3 +255,61 @@ def learning_curve_path(subject="{subject}", size="{size}"):
     """Pattern of one training-set size's learning-curve table."""
     name = f"sub-{subject}_atlas-{ATLAS}_size-{size}_learningcurve.tsv"
     return str(OUT / f"sub-{subject}" / "decoding" / "learningcurve" / name)
+
+
+# fMRIPrep, when painflow runs it (config fmriprep_dir: null).
+
+FMRIPREP_WORK = (
+    Path(config["fmriprep"]["work_dir"])
+    if config["fmriprep"]["work_dir"]
+    else OUT / "work" / "fmriprep"
+)
+
+
+def fmriprep_anat_path(desc, suffix="T1w"):
+    """Pattern of an anatomical output of ``fmriprep_anat``."""
+    entities = {"subject": "{subject}", "desc": desc}
+    return str(bids_path(FMRIPREP_DIR, entities, suffix, ".nii.gz", datatype="anat"))
+
+
+def fmriprep_session_dir(subject="{subject}", session="{session}"):
+    """fMRIPrep's output folder of one session job."""
+    return str(
+        FMRIPREP_DIR / "sourcedata" / "sessions" / f"sub-{subject}_ses-{session}"
+    )
+
+
+def fmriprep_work_dir(job):
+    """Work folder of one fMRIPrep job (each job its own: workflows share names)."""
+    return str(FMRIPREP_WORK / job)
+
+
+def derivatives_root(path):
+    """Root of the BIDS derivatives tree holding ``path``: the folder above sub-<label>."""
+    return str(next(p.parent for p in Path(path).parents if p.name.startswith("sub-")))
+
+
+def fmriprep_run_outputs():
+    """Patterns of the fMRIPrep outputs of a run that signal extraction reads."""
+    entities = {"subject": "{subject}", "session": "{session}", "task": TASK}
+    entities["run"] = "{run}"
+    confounds = confounds_path(DATASET, entities)
+    return {
+        "bold": str(preproc_bold_path(DATASET, entities)),
+        "confounds": str(confounds),
+        "confounds_json": str(confounds.with_suffix(".json")),
+    }
+
+
+def session_raw_bold(wildcards):
+    """Raw BOLD files of the job's session."""
+    rows = subject_runs(wildcards.subject)
+    return [
+        str(path) for path in rows.loc[rows["session"] == wildcards.session, "bold_raw"]
+    ]
+
+
+def fmriprep_output_spaces():
+    """The space painflow reads, then any other configured output spaces."""
+    spaces = [config["space"] + (f":res-{config['res']}" if config["res"] else "")]
+    return spaces + [s for s in config["fmriprep"]["output_spaces"] if s not in spaces]

@@ -63,6 +63,10 @@ rule summarize_qc:
         log_path("summarize_qc", level="subject"),
     conda:
         "../../envs/painflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         sessions=cv_groups,
         runs=run_labels,
@@ -78,8 +82,13 @@ rule describe_dataset:
         str(OUT / "logs" / "describe_dataset.log"),
     conda:
         "../../envs/painflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         bids_dir=config["bids_dir"],
-        fmriprep_dir=config["fmriprep_dir"],
+        fmriprep_dir=str(FMRIPREP_DIR),
+        fmriprep_run=config["fmriprep"] if RUN_FMRIPREP else None,
     script:
         "../../scripts/describe_dataset.py"

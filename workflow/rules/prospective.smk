@@ -20,7 +20,8 @@ rule prospective:
     params:
         sessions=lambda wildcards: list(runs_up_to(wildcards)["session"]),
         runs=lambda wildcards: list(runs_up_to(wildcards)["run"]),
-        order=lambda wildcards: SESSION_ORDER[wildcards.subject],
+        # Later sessions are left out so that a new session leaves this job valid.
+        order=sessions_up_to,
         min_train_sessions=config["prospective"]["min_train_sessions"],
         max_components=config["decoder"]["max_components"],
         time_bins=config["features"]["time_bins"],
@@ -49,5 +50,9 @@ rule summarize_prospective:
         log_path("summarize_prospective", level="subject"),
     conda:
         "../../envs/painflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     script:
         "../../scripts/summarize_prospective.py"

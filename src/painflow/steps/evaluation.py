@@ -10,6 +10,7 @@ import pandas as pd
 from painflow import __version__
 from painflow.crossval import FittedModel, predict_runs
 from painflow.fileio import read_json, read_npz, read_tsv, write_json, write_tsv
+from painflow.fmriprep import DOCKER_IMAGE, FMRIPREP_VERSION
 from painflow.metrics import add_time_bins, metrics_table, point_metrics, scale_units
 from painflow.plots import (
     plot_cross_subject,
@@ -274,7 +275,12 @@ def qc_table(qc_files: list[str], sessions: list, runs: list, qc_out: str) -> No
     write_tsv(qc_out, pd.DataFrame(rows))
 
 
-def describe_dataset(bids_dir: str, fmriprep_dir: str, description_out: str) -> None:
+def describe_dataset(
+    bids_dir: str,
+    fmriprep_dir: str,
+    description_out: str,
+    fmriprep_run: dict | None = None,
+) -> None:
     """Write the BIDS-derivatives ``dataset_description.json`` of the outputs.
 
     Parameters
@@ -283,23 +289,37 @@ def describe_dataset(bids_dir: str, fmriprep_dir: str, description_out: str) -> 
         The source datasets.
     description_out : str
         Destination.
+    fmriprep_run : dict or None
+        The config's ``fmriprep`` section when painflow ran fMRIPrep, which
+        then appears in ``GeneratedBy`` with its version and container.
     """
-    write_json(
-        description_out,
-        {
-            "Name": "painflow personalized pain decoding",
-            "BIDSVersion": "1.10.0",
-            "DatasetType": "derivative",
-            "GeneratedBy": [
-                {
-                    "Name": "painflow",
-                    "Version": __version__,
-                    "CodeURL": "https://github.com/painflow/painflow",
-                }
-            ],
-            "SourceDatasets": [
-                {"URL": Path(bids_dir).resolve().as_uri()},
-                {"URL": Path(fmriprep_dir).resolve().as_uri()},
-            ],
-        },
-    )
+    description = {
+        "Name": "painflow personalized pain decoding",
+        "BIDSVersion": "1.10.0",
+        "DatasetType": "derivative",
+        "GeneratedBy": [
+            {
+                "Name": "painflow",
+                "Version": __version__,
+                "CodeURL": "https://github.com/painflow/painflow",
+            }
+        ],
+        "SourceDatasets": [
+            {"URL": Path(bids_dir).resolve().as_uri()},
+            {"URL": Path(fmriprep_dir).resolve().as_uri()},
+        ],
+    }
+    if fmriprep_run is not None:
+        description["GeneratedBy"].append(fmriprep_generator(fmriprep_run))
+    write_json(description_out, description)
+
+
+def fmriprep_generator(fmriprep_run: dict) -> dict:
+    """The ``GeneratedBy`` entry of an fMRIPrep run by painflow."""
+    entry = {"Name": "fMRIPrep", "Version": FMRIPREP_VERSION}
+    if fmriprep_run["engine"] == "docker":
+        entry["Container"] = {"Type": "docker", "Tag": DOCKER_IMAGE}
+    elif fmriprep_run["engine"] == "apptainer":
+        uri = Path(fmriprep_run["image"]).resolve().as_uri()
+        entry["Container"] = {"Type": "apptainer", "URI": uri}
+    return entry

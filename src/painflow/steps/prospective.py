@@ -35,7 +35,7 @@ def prospective(
     sessions, runs : list
         Session and run label of each.
     order : list of str
-        The subject's sessions in scan order.
+        The subject's sessions in scan order, up to the test session at least.
     test_session : str
         The session to predict.
     min_train_sessions : int
