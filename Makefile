@@ -9,7 +9,7 @@ DEMO_DATA := demo/data
 DEMO_CONFIG := config/demo.yaml
 SNAKEMAKE := $(BIN)/snakemake --profile profiles/local --configfile $(DEMO_CONFIG)
 
-.PHONY: install demo test lint clean-demo
+.PHONY: install demo test lint clean-demo slurm-packages
 
 install: $(STAMP)
 
@@ -32,7 +32,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/snakefmt --check Snakefile workflow
 
-test: lint
+# The SLURM test runs a single-node cluster from Debian's packages (needs root).
+slurm-packages:
+	tests/slurm/install.sh
+
+test: lint slurm-packages
 	$(BIN)/pytest
 
 clean-demo:

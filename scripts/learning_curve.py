@@ -5,9 +5,7 @@ from painflow.steps.logs import logged
 
 with logged(snakemake.log[0]):
     learning_curve(
-        features=list(snakemake.input.features),
-        sessions=snakemake.params.sessions,
-        runs=snakemake.params.runs,
+        kernels=snakemake.input.kernels,
         folds=snakemake.input.folds,
         n_train_sessions=int(snakemake.wildcards.size),
         n_repeats=snakemake.params.n_repeats,

@@ -10,7 +10,9 @@ from conftest import decode_study, study_atlas
 from painflow.bids import parse_entities
 from painflow.crossval import (
     FittedModel,
+    kernel_arrays,
     kernel_data,
+    kernel_data_from_arrays,
     learning_curve_draws,
     learning_curve_scores,
     predict_runs,
@@ -19,7 +21,7 @@ from painflow.crossval import (
 )
 from painflow.decoder import LassoPCR
 from painflow.edges import edge_weight_matrix
-from painflow.fileio import read_json
+from painflow.fileio import read_json, read_npz, write_npz
 from painflow.metrics import add_time_bins, point_metrics
 
 WRONG_DELAY = 66.0  # seconds; the simulated delay is 6 s
@@ -164,3 +166,19 @@ def test_learning_curve_in_the_dual_equals_explicit_fits(decoded):
         np.testing.assert_allclose(
             rows.set_index("scale")["r"].loc[scales], expected.loc[scales], atol=1e-8
         )
+
+
+def test_learning_curve_kernels_read_from_a_file_give_the_same_scores(
+    decoded, tmp_path
+):
+    result = decoded["02"]
+    choices = result["folds"].set_index("fold")["n_components"].to_dict()
+    scales = ["1min", "run"]
+    data = kernel_data(result["features"], scales)
+    write_npz(tmp_path / "kernels.npz", **kernel_arrays(data))
+    read = kernel_data_from_arrays(read_npz(tmp_path / "kernels.npz"))
+    assert sorted(read.units) == sorted(data.units)
+    pd.testing.assert_frame_equal(
+        learning_curve_scores(read, choices, 2, n_repeats=2, seed=1, scales=scales),
+        learning_curve_scores(data, choices, 2, n_repeats=2, seed=1, scales=scales),
+    )

@@ -33,16 +33,24 @@ def study_config(study: Path, output: Path, **overrides) -> dict:
 
 
 def run_workflow(
-    config: dict, workdir: Path, *extra: str, timeout: int = 900
+    config: dict,
+    workdir: Path,
+    *extra: str,
+    timeout: int = 900,
+    env: dict | None = None,
+    wrapper: tuple = (),
 ) -> subprocess.CompletedProcess:
     """Run Snakemake with a config in its own working directory.
 
-    Its messages, standard output and error together, are in ``stdout``.
+    Its messages, standard output and error together, are in ``stdout``;
+    ``env`` replaces the environment when given; ``wrapper`` goes before the
+    command (e.g. ``timeout``).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     config_file = workdir / "config.yaml"
     config_file.write_text(yaml.safe_dump(config))
     command = [
+        *wrapper,
         sys.executable,
         "-m",
         "snakemake",
@@ -63,4 +71,5 @@ def run_workflow(
         stderr=subprocess.STDOUT,
         text=True,
         timeout=timeout,
+        env=env,
     )

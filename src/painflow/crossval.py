@@ -524,6 +524,45 @@ def kernel_data(runs: list[RunFeatures], scales: list[str]) -> KernelData:
     return KernelData(X @ X.T, y, groups, X.shape[1], units)
 
 
+def kernel_arrays(data: KernelData) -> dict:
+    """Flatten :class:`KernelData` into named arrays, for an ``.npz`` file."""
+    arrays = {
+        "gram": data.gram,
+        "y": data.y,
+        "groups": data.groups.astype(str),
+        "n_features": np.array(data.n_features),
+        "sessions": np.array(sorted(data.units), dtype=str),
+    }
+    for session, unit in data.units.items():
+        arrays[f"kernel_{session}"] = unit.kernel
+        arrays[f"ratings_{session}"] = unit.ratings
+        for scale, rows in unit.rows.items():
+            arrays[f"rows_{session}_{scale}"] = rows
+    return arrays
+
+
+def kernel_data_from_arrays(arrays: dict) -> KernelData:
+    """Rebuild :class:`KernelData` from :func:`kernel_arrays`."""
+    units = {}
+    for session in arrays["sessions"].tolist():
+        prefix = f"rows_{session}_"
+        rows = {
+            name.removeprefix(prefix): values
+            for name, values in arrays.items()
+            if name.startswith(prefix)
+        }
+        units[session] = SessionUnits(
+            arrays[f"kernel_{session}"], arrays[f"ratings_{session}"], rows
+        )
+    return KernelData(
+        arrays["gram"],
+        arrays["y"],
+        arrays["groups"].astype(str),
+        int(arrays["n_features"]),
+        units,
+    )
+
+
 def learning_curve_predictions(
     data: KernelData,
     fold_components: dict,

@@ -1,6 +1,7 @@
 """Input discovery and path functions; no rules here."""
 
 import os
+from functools import cache
 from pathlib import Path
 
 from painflow.bids import bids_path
@@ -74,6 +75,7 @@ def run_entities_pattern():
     }
 
 
+@cache
 def run_path(suffix, extension):
     """Pattern of a per-run output."""
     return str(bids_path(OUT, run_entities_pattern(), suffix, extension))
@@ -118,12 +120,17 @@ def dataset_description():
     return str(OUT / "dataset_description.json")
 
 
+# Discovered runs by (subject, session, run), looked up by every per-run job.
+RUN_ROWS = {
+    (row.subject, row.session if HAS_SESSIONS else None, row.run): row
+    for _, row in RUNS.iterrows()
+}
+
+
 def find_run(wildcards):
     """The discovered run a job's wildcards name."""
-    rows = RUNS[(RUNS["subject"] == wildcards.subject) & (RUNS["run"] == wildcards.run)]
-    if HAS_SESSIONS:
-        rows = rows[rows["session"] == wildcards.session]
-    return rows.iloc[0]
+    session = wildcards.session if HAS_SESSIONS else None
+    return RUN_ROWS[(wildcards.subject, session, wildcards.run)]
 
 
 def run_inputs(wildcards):
@@ -144,6 +151,7 @@ def run_tr(wildcards):
     return float(find_run(wildcards)["tr"])
 
 
+@cache
 def subject_runs(subject):
     """Rows of a subject's runs, in session and run order."""
     return RUNS[RUNS["subject"] == subject]

@@ -45,6 +45,10 @@ rule summarize_cross_subject:
         str(OUT / "logs" / "summarize_cross_subject.log"),
     conda:
         "../../envs/painflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         subjects=SUBJECTS,
     script:

@@ -2,10 +2,34 @@ localrules:
     summarize_learning_curve,
 
 
+rule learning_curve_kernels:
+    """Inner products of a subject's training samples and test units, for every size."""
+    input:
+        features=subject_run_files("edges", ".npz"),
+    output:
+        kernels=subject_path("learningcurve", ".npz", desc="kernels"),
+    log:
+        log_path("learning_curve_kernels", level="subject"),
+    benchmark:
+        benchmark_path("learning_curve_kernels", level="subject")
+    conda:
+        "../../envs/painflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: 6000 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    params:
+        sessions=cv_groups,
+        runs=run_labels,
+        scales=config["evaluation"]["scales"],
+    script:
+        "../../scripts/learning_curve_kernels.py"
+
+
 rule learning_curve:
     """Predict every held-out session from random subsets of one size of the other sessions."""
     input:
-        features=subject_run_files("edges", ".npz"),
+        kernels=subject_path("learningcurve", ".npz", desc="kernels"),
         folds=subject_path("folds", ".tsv"),
     output:
         table=learning_curve_path(),
@@ -18,8 +42,6 @@ rule learning_curve:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
     params:
-        sessions=cv_groups,
-        runs=run_labels,
         n_repeats=config["learning_curve"]["n_repeats"],
         seed=config["seed"],
         scales=config["evaluation"]["scales"],
@@ -47,5 +69,9 @@ rule summarize_learning_curve:
         log_path("summarize_learning_curve", level="subject"),
     conda:
         "../../envs/painflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     script:
         "../../scripts/summarize_learning_curve.py"

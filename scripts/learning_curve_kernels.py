@@ -1,0 +1,13 @@
+"""Snakemake adapter of painflow.steps.learning.learning_curve_kernels."""
+
+from painflow.steps.learning import learning_curve_kernels
+from painflow.steps.logs import logged
+
+with logged(snakemake.log[0]):
+    learning_curve_kernels(
+        features=list(snakemake.input.features),
+        sessions=snakemake.params.sessions,
+        runs=snakemake.params.runs,
+        scales=snakemake.params.scales,
+        kernels_out=snakemake.output.kernels,
+    )
