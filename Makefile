@@ -9,7 +9,7 @@ DEMO_DATA := demo/data
 DEMO_CONFIG := config/demo.yaml
 SNAKEMAKE := $(BIN)/snakemake --profile profiles/local --configfile $(DEMO_CONFIG)
 
-.PHONY: install demo test lint clean-demo slurm-packages
+.PHONY: install demo test lint clean-demo system-packages
 
 install: $(STAMP)
 
@@ -32,11 +32,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/snakefmt --check Snakefile workflow
 
-# The SLURM test runs a single-node cluster from Debian's packages (needs root).
-slurm-packages:
-	tests/slurm/install.sh
+# Tests run a single-node SLURM cluster and a headless Chromium from Debian's
+# packages (installed as root).
+system-packages:
+	tests/install_system_packages.sh
 
-test: lint slurm-packages
+test: lint system-packages
 	$(BIN)/pytest
 
 clean-demo:

@@ -1,9 +1,9 @@
 """Snakemake adapter of painflow.steps.fmriprep.collect_run_outputs."""
 
 from painflow.steps.fmriprep import collect_run_outputs
-from painflow.steps.logs import logged
+from painflow.steps.recorded import recorded_step
 
-with logged(snakemake.log[0]):
+with recorded_step(snakemake):
     collect_run_outputs(
         session_root=snakemake.input.session,
         merged_root=snakemake.params.derivatives,

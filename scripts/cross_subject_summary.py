@@ -1,9 +1,9 @@
 """Snakemake adapter of painflow.steps.evaluation.cross_subject_summary."""
 
 from painflow.steps.evaluation import cross_subject_summary
-from painflow.steps.logs import logged
+from painflow.steps.recorded import recorded_step
 
-with logged(snakemake.log[0]):
+with recorded_step(snakemake):
     cross_subject_summary(
         pair_tables=list(snakemake.input.pairs),
         metrics_files=list(snakemake.input.metrics),

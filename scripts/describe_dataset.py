@@ -1,9 +1,9 @@
 """Snakemake adapter of painflow.steps.evaluation.describe_dataset."""
 
 from painflow.steps.evaluation import describe_dataset
-from painflow.steps.logs import logged
+from painflow.steps.recorded import recorded_step
 
-with logged(snakemake.log[0]):
+with recorded_step(snakemake):
     describe_dataset(
         bids_dir=snakemake.params.bids_dir,
         fmriprep_dir=snakemake.params.fmriprep_dir,

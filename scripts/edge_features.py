@@ -1,9 +1,9 @@
 """Snakemake adapter of painflow.steps.features.edge_features."""
 
 from painflow.steps.features import edge_features
-from painflow.steps.logs import logged
+from painflow.steps.recorded import recorded_step
 
-with logged(snakemake.log[0]):
+with recorded_step(snakemake):
     edge_features(
         timeseries=snakemake.input.timeseries,
         qc=snakemake.input.qc,

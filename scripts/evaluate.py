@@ -1,9 +1,9 @@
 """Snakemake adapter of painflow.steps.evaluation.evaluate."""
 
 from painflow.steps.evaluation import evaluate
-from painflow.steps.logs import logged
+from painflow.steps.recorded import recorded_step
 
-with logged(snakemake.log[0]):
+with recorded_step(snakemake):
     evaluate(
         predictions=snakemake.input.predictions,
         motion_predictions=snakemake.input.motion_predictions,

@@ -1,9 +1,9 @@
 """Snakemake adapter of painflow.steps.signals.extract_signals."""
 
-from painflow.steps.logs import logged
+from painflow.steps.recorded import recorded_step
 from painflow.steps.signals import extract_signals
 
-with logged(snakemake.log[0]):
+with recorded_step(snakemake):
     extract_signals(
         bold=snakemake.input.bold,
         confounds=snakemake.input.confounds,

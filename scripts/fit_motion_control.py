@@ -1,9 +1,9 @@
 """Snakemake adapter of painflow.steps.decoding.fit_motion_control."""
 
 from painflow.steps.decoding import fit_motion_control
-from painflow.steps.logs import logged
+from painflow.steps.recorded import recorded_step
 
-with logged(snakemake.log[0]):
+with recorded_step(snakemake):
     fit_motion_control(
         features=list(snakemake.input.features),
         sessions=snakemake.params.sessions,

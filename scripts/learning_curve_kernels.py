@@ -1,9 +1,9 @@
 """Snakemake adapter of painflow.steps.learning.learning_curve_kernels."""
 
 from painflow.steps.learning import learning_curve_kernels
-from painflow.steps.logs import logged
+from painflow.steps.recorded import recorded_step
 
-with logged(snakemake.log[0]):
+with recorded_step(snakemake):
     learning_curve_kernels(
         features=list(snakemake.input.features),
         sessions=snakemake.params.sessions,

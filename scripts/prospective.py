@@ -1,9 +1,9 @@
 """Snakemake adapter of painflow.steps.prospective.prospective."""
 
-from painflow.steps.logs import logged
 from painflow.steps.prospective import prospective
+from painflow.steps.recorded import recorded_step
 
-with logged(snakemake.log[0]):
+with recorded_step(snakemake):
     prospective(
         features=list(snakemake.input.features),
         sessions=snakemake.params.sessions,

@@ -1,9 +1,9 @@
 """Snakemake adapter of painflow.steps.importance.region_importance."""
 
 from painflow.steps.importance import region_importance
-from painflow.steps.logs import logged
+from painflow.steps.recorded import recorded_step
 
-with logged(snakemake.log[0]):
+with recorded_step(snakemake):
     region_importance(
         contributions=snakemake.input.contributions,
         atlas_image=snakemake.input.atlas_image,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from painflow.fmriprep import FmriprepJob
 from painflow.steps.fmriprep import fmriprep_settings, run_fmriprep
-from painflow.steps.logs import logged
+from painflow.steps.recorded import recorded_step
 
 session = snakemake.wildcards.get("session")
 work_dir = Path(snakemake.params.work_dir)
@@ -26,7 +26,7 @@ fmriprep = dict(
     output_spaces=snakemake.params.output_spaces,
     cifti_output=snakemake.params.cifti_output,
 )
-with logged(snakemake.log[0]):
+with recorded_step(snakemake):
     run_fmriprep(
         fmriprep_settings(fmriprep, snakemake.params.license),
         job,

@@ -1,9 +1,9 @@
 """Snakemake adapter of painflow.steps.learning.summarize_learning_curve."""
 
 from painflow.steps.learning import summarize_learning_curve
-from painflow.steps.logs import logged
+from painflow.steps.recorded import recorded_step
 
-with logged(snakemake.log[0]):
+with recorded_step(snakemake):
     summarize_learning_curve(
         tables=list(snakemake.input.tables),
         subject=snakemake.wildcards.subject,

@@ -1,9 +1,9 @@
 """Snakemake adapter of painflow.steps.prospective.summarize_prospective."""
 
-from painflow.steps.logs import logged
 from painflow.steps.prospective import summarize_prospective
+from painflow.steps.recorded import recorded_step
 
-with logged(snakemake.log[0]):
+with recorded_step(snakemake):
     summarize_prospective(
         tables=list(snakemake.input.tables),
         subject=snakemake.wildcards.subject,

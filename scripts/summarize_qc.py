@@ -1,12 +1,15 @@
 """Snakemake adapter of painflow.steps.evaluation.qc_table."""
 
 from painflow.steps.evaluation import qc_table
-from painflow.steps.logs import logged
+from painflow.steps.recorded import recorded_step
 
-with logged(snakemake.log[0]):
+with recorded_step(snakemake):
     qc_table(
         qc_files=list(snakemake.input.qc),
         sessions=snakemake.params.sessions,
         runs=snakemake.params.runs,
+        subject=snakemake.wildcards.subject,
+        max_censored_fraction=snakemake.params.max_censored_fraction,
         qc_out=snakemake.output.table,
+        figure_out=snakemake.output.figure,
     )

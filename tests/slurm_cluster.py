@@ -1,6 +1,6 @@
 """A single-node SLURM cluster on loopback, started and stopped by the tests.
 
-The daemons come from Debian's packages (``tests/slurm/install.sh``, run by
+The daemons come from Debian's packages (``tests/install_system_packages.sh``, run by
 ``make test``). Nothing starts services on this kind of machine, so munged,
 slurmctld and slurmd are started here in the foreground, as child processes,
 and stopped by their PIDs. Without slurmdbd there is no accounting: the
@@ -114,8 +114,8 @@ def single_node_cluster(folder: Path):
     missing = missing_commands()
     if missing:
         raise RuntimeError(
-            f"SLURM test cluster: {missing} not installed; run tests/slurm/install.sh "
-            "(as root, with apt-get), as `make test` does"
+            f"SLURM test cluster: {missing} not installed; run "
+            "tests/install_system_packages.sh (as root), as `make test` does"
         )
     host = socket.gethostname().split(".")[0]
     check_host_resolves(host)

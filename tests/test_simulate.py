@@ -130,7 +130,7 @@ def test_layout_and_sidecars(study):
     assert derivatives["DatasetType"] == "derivative"
     assert derivatives["GeneratedBy"][0]["Name"] == "painflow"
     assert set((root / ".bidsignore").read_text().split()) == {
-        "atlas/",
+        "atlas",
         "ground_truth.json",
     }
     participants = pd.read_csv(root / "participants.tsv", sep="\t")

@@ -6,6 +6,7 @@ import pytest
 from slurm_cluster import completed_jobs, single_node_cluster
 from workflow_runner import REPO, run_workflow, study_config
 
+from painflow.provenance import SIDECAR_SUFFIX
 from painflow.simulate import simulate_study
 
 pytestmark = pytest.mark.workflow
@@ -46,12 +47,13 @@ def study(tmp_path_factory):
 
 
 def output_files(folder: Path) -> dict:
-    """Every output's bytes, logs and run-time records aside."""
+    """Every output's bytes; logs, run times and provenance (host, time) aside."""
     return {
         path.relative_to(folder): path.read_bytes()
         for path in sorted(folder.rglob("*"))
         if path.is_file()
         and path.relative_to(folder).parts[0] not in ("logs", "benchmarks")
+        and not path.name.endswith(SIDECAR_SUFFIX)
     }
 
 

@@ -2,14 +2,26 @@
 
 import filecmp
 import gzip
+import hashlib
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from browser import (
+    chromium,
+    severe_console_messages,
+    show_a_figure,
+    sidebar_links,
+    wait_for,
+)
 from workflow_runner import run_workflow, study_config
 
-from painflow.fileio import read_npz, read_tsv
+from painflow.fileio import read_json, read_npz, read_tsv
+from painflow.provenance import SIDECAR_SUFFIX
 from painflow.simulate import simulate_study
 
 pytestmark = pytest.mark.workflow
@@ -42,12 +54,14 @@ def first_run(study, tmp_path_factory):
     return work / "out"
 
 
-def output_files(folder):
+def output_files(folder, suffix=""):
+    """Outputs ending in ``suffix``, provenance records (host and time) aside."""
     return sorted(
         path.relative_to(folder)
-        for path in folder.rglob("*")
+        for path in folder.rglob(f"*{suffix}")
         if path.is_file()
         and path.relative_to(folder).parts[0] not in ("logs", "benchmarks")
+        and (suffix == SIDECAR_SUFFIX) == path.name.endswith(SIDECAR_SUFFIX)
     )
 
 
@@ -183,6 +197,54 @@ def test_same_seed_gives_byte_identical_outputs(study, first_run, tmp_path):
         if not filecmp.cmp(first_run / name, tmp_path / "out" / name, shallow=False)
     ]
     assert different == []
+    records = output_files(first_run, SIDECAR_SUFFIX)
+    assert records == output_files(tmp_path / "out", SIDECAR_SUFFIX)
+    assert len(records) == len(files)
+    for name in records:
+        first, second = (
+            read_json(root / name) for root in (first_run, tmp_path / "out")
+        )
+        assert first["config_sha256"] == second["config_sha256"]
+        assert [i.get("sha256") for i in first["inputs"]] == [
+            i.get("sha256") for i in second["inputs"]
+        ]
+
+
+def test_provenance_of_metrics_goes_back_to_bold_and_ratings(first_run, study):
+    metrics = first_run / "sub-01/decoding/sub-01_atlas-AAL_metrics.tsv"
+    record = read_json(str(metrics) + SIDECAR_SUFFIX)
+    assert record["step"] == "evaluate" and record["wildcards"] == {"subject": "01"}
+    assert record["config"]["n_bootstrap"] == 200 and record["seed"] == 0
+    assert record["packages"]["numpy"] == np.__version__
+    assert (
+        record["output"]["sha256"] == hashlib.sha256(metrics.read_bytes()).hexdigest()
+    )
+    printed = subprocess.run(
+        [sys.executable, "-m", "painflow.cli", "provenance", str(metrics)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lines = printed.splitlines()
+    assert lines[0].startswith(str(metrics)) and "<- evaluate" in lines[0]
+    for step in ("fit_decoder", "edge_features", "extract_signals"):
+        assert f"<- {step}(" in printed
+    sources = {line.split()[0] for line in lines if line.endswith("[source]")}
+    derivatives = study / "derivatives" / "fmriprep" / RUN
+    assert (
+        f"{derivatives}_space-MNI152NLin6Asym_res-6_desc-preproc_bold.nii.gz" in sources
+    )
+    assert f"{study / RUN}_recording-rating_physio.tsv.gz" in sources
+
+
+def test_provenance_of_a_file_without_a_record_is_an_error(first_run):
+    completed = subprocess.run(
+        [sys.executable, "-m", "painflow.cli", "provenance", str(first_run / "x.tsv")],
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 1
+    assert "x.tsv: no provenance record" in completed.stderr
 
 
 def test_snakemake_lint_is_clean(study, tmp_path):
@@ -260,3 +322,33 @@ def test_a_mostly_censored_run_is_left_out_and_recorded(study, tmp_path):
     )
     assert "02" not in set(predictions["session"])
     assert "left out" in (out / RUN_LOG).read_text()
+
+
+REPORT_CATEGORIES = {
+    "Decoding": ("sub-01", "sub-02"),
+    "Quality control": ("sub-01", "sub-02"),
+    "Learning curve": ("sub-01", "sub-02"),
+    "Prospective test": ("sub-01", "sub-02"),
+    "Region importance": ("sub-01", "sub-02"),
+    "Cross-subject": (None,),
+}
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+def test_report_renders_in_chromium(study, first_run, tmp_path):
+    report = first_run / "report.html"
+    config = study_config(study, first_run, **OVERRIDES)
+    result = run_workflow(config, first_run.parent, "--report", str(report))
+    assert result.returncode == 0, result.stdout[-3000:]
+    with chromium(tmp_path / "profile") as driver:
+        driver.get(report.as_uri())
+        wait_for(driver, lambda d: "Quality control" in sidebar_links(d))
+        assert set(REPORT_CATEGORIES) <= set(sidebar_links(driver))
+        for category, subcategories in REPORT_CATEGORIES.items():
+            for subcategory in subcategories:
+                driver.get(report.as_uri())
+                width = show_a_figure(driver, category, subcategory)
+                assert width > 300, (category, subcategory)
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "report.png"))
+        assert severe_console_messages(driver) == []

@@ -83,6 +83,28 @@ def _run_simulate(args: argparse.Namespace) -> None:
     )
 
 
+def _add_provenance(subcommands) -> None:
+    parser = subcommands.add_parser(
+        "provenance",
+        help="print the chain of steps and inputs that produced a result",
+        description="Read the provenance sidecars (FILE.prov.json) of a workflow "
+        "result and of its inputs, recursively, and print the chain from the raw "
+        "inputs ([source]) to FILE, one file a line, inputs indented below.",
+    )
+    parser.add_argument("file", metavar="FILE", help="a painflow output")
+    parser.set_defaults(handler=_run_provenance)
+
+
+def _run_provenance(args: argparse.Namespace) -> None:
+    from painflow.provenance import format_chain, provenance_chain
+
+    try:
+        chain = provenance_chain(args.file)
+    except FileNotFoundError as error:
+        raise ValueError(str(error)) from error
+    print(format_chain(chain))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``painflow`` argument parser with all its subcommands.
 
@@ -98,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", required=True, metavar="COMMAND"
     )
     _add_simulate(subcommands)
+    _add_provenance(subcommands)
     return parser
 
 

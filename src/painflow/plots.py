@@ -328,3 +328,62 @@ def plot_importance_bars(table: pd.DataFrame, title: str, path: str | Path) -> N
         ax.set_title(title)
         figure.tight_layout()
         save_figure(figure, path)
+
+
+def plot_qc(table: pd.DataFrame, title: str, max_censored: float, path) -> None:
+    """Per-run quality: head motion, censoring and ratings, excluded runs marked.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The subject's QC table (``session, run, mean_fd, fraction_censored,
+        rating_min, rating_max, rating_mean, rating_sd, included, reason``).
+    title : str
+        Figure title.
+    max_censored : float
+        Largest censored fraction of an included run (drawn as a line).
+    path : str or Path
+        PNG destination.
+    """
+    labels = [f"{s}/{r}" for s, r in zip(table["session"], table["run"], strict=True)]
+    positions = np.arange(len(table))
+    included = table["included"].astype(bool).to_numpy()
+    # Excluded runs: light and hatched, so they stand out in grey-scale print.
+    colors = np.where(included, "#4d4d4d", "#d9d9d9")
+    with plt.rc_context(STYLE):
+        figure, axes = plt.subplots(
+            3, 1, figsize=(max(4.0, 0.18 * len(table) + 1.5), 5.4), sharex=True
+        )
+        bars = axes[0].bar(positions, table["mean_fd"], color=colors, width=0.8)
+        for bar, kept in zip(bars, included, strict=True):
+            bar.set_hatch("" if kept else "///")
+        axes[0].set_ylabel("mean FD (mm)")
+        axes[1].bar(
+            positions, 100 * table["fraction_censored"], color=colors, width=0.8
+        )
+        axes[1].axhline(100 * max_censored, color="0.3", ls="--", lw=0.8)
+        axes[1].set_ylabel("censored (%)")
+        axes[2].vlines(
+            positions, table["rating_min"], table["rating_max"], color="0.6", lw=1
+        )
+        axes[2].errorbar(
+            positions,
+            table["rating_mean"],
+            yerr=table["rating_sd"],
+            fmt="o",
+            ms=3,
+            color="0.1",
+            elinewidth=1.5,
+        )
+        axes[2].set_ylim(-5, 105)
+        axes[2].set_ylabel("rating (0-100)")
+        axes[2].set_xticks(positions, labels, rotation=90, fontsize=6)
+        axes[2].set_xlabel("session/run")
+        excluded = int((~included).sum())
+        sessions_used = table.loc[included, "session"].nunique()
+        axes[0].set_title(
+            f"{title}: {len(table) - excluded} runs included, {excluded} excluded "
+            f"(hatched)\n{sessions_used} of {table['session'].nunique()} sessions used"
+        )
+        figure.tight_layout()
+        save_figure(figure, path)

@@ -1110,7 +1110,8 @@ def _write_dataset_files(out_dir: Path, fmriprep_dir: Path, subjects: list) -> N
         pd.DataFrame({"participant_id": [f"sub-{label}" for label in subjects]}),
     )
     write_bytes(Path(out_dir) / "README", _README.encode())
-    write_bytes(Path(out_dir) / ".bidsignore", b"atlas/\nground_truth.json\n")
+    # The validator ignores a folder named without a trailing slash.
+    write_bytes(Path(out_dir) / ".bidsignore", b"atlas\nground_truth.json\n")
 
 
 # -- study ----------------------------------------------------------------------

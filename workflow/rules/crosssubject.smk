@@ -35,11 +35,17 @@ rule summarize_cross_subject:
         ),
         metrics=expand(subject_path("metrics", ".tsv"), subject=SUBJECTS),
     output:
-        table=group_path("crosssubject", ".tsv"),
+        table=report(
+            group_path("crosssubject", ".tsv"),
+            caption="../report/crosssubjecttable.rst",
+            category="Cross-subject",
+            labels={"item": "table"},
+        ),
         figure=report(
             group_path("crosssubject", ".png", folder="figures"),
             caption="../report/crosssubject.rst",
             category="Cross-subject",
+            labels={"item": "figure"},
         ),
     log:
         str(OUT / "logs" / "summarize_cross_subject.log"),

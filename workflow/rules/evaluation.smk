@@ -10,7 +10,13 @@ rule evaluate:
         motion_predictions=subject_path("predictions", ".tsv", desc="motion"),
         qc=subject_run_files("timeseries", ".json"),
     output:
-        metrics=subject_path("metrics", ".tsv"),
+        metrics=report(
+            subject_path("metrics", ".tsv"),
+            caption="../report/metrics.rst",
+            category="Decoding",
+            subcategory="sub-{subject}",
+            labels={"subject": "{subject}", "figure": "metrics table"},
+        ),
         timecourse=report(
             figure_path("timecourse"),
             caption="../report/timecourse.rst",
@@ -54,11 +60,24 @@ rule evaluate:
 
 
 rule summarize_qc:
-    """Gather a subject's per-run quality measures and inclusion decisions."""
+    """Gather a subject's per-run quality measures and inclusion decisions, with a figure."""
     input:
         qc=subject_run_files("timeseries", ".json"),
     output:
-        table=subject_path("qc", ".tsv", folder="qc"),
+        table=report(
+            subject_path("qc", ".tsv", folder="qc"),
+            caption="../report/qctable.rst",
+            category="Quality control",
+            subcategory="sub-{subject}",
+            labels={"subject": "{subject}", "item": "QC table"},
+        ),
+        figure=report(
+            subject_path("qc", ".png", folder="figures"),
+            caption="../report/qc.rst",
+            category="Quality control",
+            subcategory="sub-{subject}",
+            labels={"subject": "{subject}", "item": "QC figure"},
+        ),
     log:
         log_path("summarize_qc", level="subject"),
     conda:
@@ -70,6 +89,7 @@ rule summarize_qc:
     params:
         sessions=cv_groups,
         runs=run_labels,
+        max_censored_fraction=config["denoise"]["max_censored_fraction"],
     script:
         "../../scripts/summarize_qc.py"
 

@@ -14,6 +14,7 @@ from painflow.fmriprep import DOCKER_IMAGE, FMRIPREP_VERSION
 from painflow.metrics import add_time_bins, metrics_table, point_metrics, scale_units
 from painflow.plots import (
     plot_cross_subject,
+    plot_qc,
     plot_roc,
     plot_scatter,
     plot_timecourses,
@@ -252,8 +253,16 @@ def cross_subject_summary(
     plot_cross_subject(table, figure_out)
 
 
-def qc_table(qc_files: list[str], sessions: list, runs: list, qc_out: str) -> None:
-    """Gather the per-run QC records of a subject into one table.
+def qc_table(
+    qc_files: list[str],
+    sessions: list,
+    runs: list,
+    subject: str,
+    max_censored_fraction: float,
+    qc_out: str,
+    figure_out: str,
+) -> None:
+    """Gather the per-run QC records of a subject into one table and a figure.
 
     Parameters
     ----------
@@ -261,8 +270,12 @@ def qc_table(qc_files: list[str], sessions: list, runs: list, qc_out: str) -> No
         QC sidecars of the subject's runs.
     sessions, runs : list
         Session (or cross-validation unit) and run label of each.
-    qc_out : str
-        Destination TSV.
+    subject : str
+        Subject label (figure title).
+    max_censored_fraction : float
+        Config ``denoise.max_censored_fraction`` (drawn in the figure).
+    qc_out, figure_out : str
+        Destinations of the TSV and the PNG.
     """
     rows = [
         {
@@ -273,6 +286,7 @@ def qc_table(qc_files: list[str], sessions: list, runs: list, qc_out: str) -> No
         for path, session, run in zip(qc_files, sessions, runs, strict=True)
     ]
     write_tsv(qc_out, pd.DataFrame(rows))
+    plot_qc(pd.DataFrame(rows), f"sub-{subject}", max_censored_fraction, figure_out)
 
 
 def describe_dataset(

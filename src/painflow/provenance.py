@@ -1,0 +1,198 @@
+"""Provenance records: what produced a result, from which inputs, with what.
+
+Every output of a workflow job gets a JSON sidecar beside it, named after the
+whole file name plus ``.prov.json`` (``..._metrics.tsv.prov.json``). It holds
+the step and its wildcards, painflow's version and the workflow's git commit,
+the configuration values the step read and their hash, every input (path,
+size, and a SHA-256 for files under 100 MB), the random seed, the versions of
+the Python packages that computed it, the host and the time. Following the
+inputs' own sidecars gives the chain from raw inputs to a result
+(:func:`provenance_chain`).
+
+The sidecars are the one output that differs between two runs of the same
+inputs (host and time); every other output is byte-identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+from painflow import __version__
+from painflow.fileio import read_json, write_json
+
+SIDECAR_SUFFIX = ".prov.json"
+CHECKSUM_LIMIT_BYTES = 100 * 1024**2
+PACKAGES = (
+    "painflow",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "pandas",
+    "nilearn",
+    "nibabel",
+    "matplotlib",
+    "snakemake",
+)
+
+
+def sidecar_path(result: str | Path) -> Path:
+    """The provenance sidecar of a result file or folder."""
+    return Path(str(result) + SIDECAR_SUFFIX)
+
+
+def sha256(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def describe_input(path: str | Path) -> dict:
+    """Path, size and (under 100 MB) checksum of an input file; folders by path."""
+    path = Path(path).resolve()
+    if path.is_dir():
+        return {"path": str(path), "kind": "folder"}
+    size = path.stat().st_size
+    entry = {"path": str(path), "size": size}
+    if size < CHECKSUM_LIMIT_BYTES:
+        entry["sha256"] = sha256(path)
+    return entry
+
+
+def config_hash(values: dict) -> str:
+    """SHA-256 of configuration values in a canonical JSON form."""
+    canonical = json.dumps(values, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def git_commit(folder: str | Path) -> str | None:
+    """The commit checked out in ``folder``'s git repository, or None."""
+    try:
+        completed = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:
+        return None
+    return completed.stdout.strip() if completed.returncode == 0 else None
+
+
+def package_versions() -> dict:
+    """Versions of the Python packages that compute painflow's results."""
+    return {name: metadata.version(name) for name in PACKAGES}
+
+
+def provenance_record(
+    step: str,
+    wildcards: dict,
+    inputs: list,
+    config: dict,
+    seed: int | None,
+    workflow_dir: str | Path,
+) -> dict:
+    """Everything a job's outputs share in their provenance.
+
+    Parameters
+    ----------
+    step : str
+        The workflow rule.
+    wildcards : dict
+        The job's wildcards (subject, session, run, ...).
+    inputs : list of str
+        The job's input files and folders.
+    config : dict
+        The configuration values the step read.
+    seed : int or None
+        The workflow's random seed.
+    workflow_dir : str or Path
+        The workflow's folder (for its git commit).
+
+    Returns
+    -------
+    dict
+    """
+    return {
+        "step": step,
+        "wildcards": dict(wildcards),
+        "painflow_version": __version__,
+        "workflow_commit": git_commit(workflow_dir),
+        "config": config,
+        "config_sha256": config_hash(config),
+        "seed": seed,
+        "inputs": [describe_input(path) for path in inputs],
+        "packages": package_versions(),
+        "host": platform.node(),
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def write_provenance(outputs: list, record: dict) -> None:
+    """Write ``record`` beside every output, with the output's own description."""
+    for output in outputs:
+        write_json(sidecar_path(output), {**record, "output": describe_input(output)})
+
+
+def provenance_chain(result: str | Path) -> list[tuple[int, str, dict | None]]:
+    """The results and raw inputs that led to ``result``, depth first.
+
+    Parameters
+    ----------
+    result : str or Path
+        A file with a provenance sidecar.
+
+    Returns
+    -------
+    list of (depth, path, record)
+        ``record`` is the file's provenance, or None for a source (a file
+        painflow did not produce). A file reached again is listed again
+        without its inputs.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``result`` has no provenance sidecar.
+    """
+    top = sidecar_path(Path(result).resolve())
+    if not top.exists():
+        raise FileNotFoundError(f"{result}: no provenance record ({top.name})")
+    chain, seen = [], set()
+    stack = [(0, str(Path(result).resolve()))]
+    while stack:
+        depth, path = stack.pop()
+        sidecar = sidecar_path(path)
+        record = read_json(sidecar) if sidecar.exists() else None
+        chain.append((depth, path, record))
+        if record is None or path in seen:
+            continue
+        seen.add(path)
+        inputs = [entry["path"] for entry in record["inputs"]]
+        stack.extend((depth + 1, item) for item in reversed(inputs))
+    return chain
+
+
+def format_chain(chain: list[tuple[int, str, dict | None]]) -> str:
+    """Text of :func:`provenance_chain`: one indented line per file."""
+    lines = []
+    for depth, path, record in chain:
+        indent = "  " * depth
+        if record is None:
+            lines.append(f"{indent}{path}  [source]")
+            continue
+        wildcards = ", ".join(f"{k}={v}" for k, v in record["wildcards"].items())
+        commit = (record["workflow_commit"] or "no git")[:12]
+        lines.append(
+            f"{indent}{path}  <- {record['step']}({wildcards}) painflow "
+            f"{record['painflow_version']} ({commit}), {record['time']} on "
+            f"{record['host']}"
+        )
+    return "\n".join(lines)
