@@ -29,28 +29,72 @@ def atlas_files(tmp_path, affine):
     return image, table
 
 
-@pytest.fixture
-def bold_file(tmp_path, affine):
+def save_bold(path, affine, stored_type=np.float32):
+    """A 60-volume run on the atlas grid, stored as asked."""
     rng = np.random.default_rng(1)
-    data = (1000 + rng.normal(size=(10, 9, 8, 60)) * 10).astype(np.float32)
-    path = tmp_path / "bold.nii.gz"
-    nib.save(nib.Nifti1Image(data, affine), path)
+    data = 1000 + rng.normal(size=(10, 9, 8, 60)) * 10
+    image = nib.Nifti1Image(data, affine)
+    image.set_data_dtype(stored_type)
+    nib.save(image, path)
     return path
 
 
-def test_region_means_equal_nilearn_labels_masker(atlas_files, bold_file):
-    atlas = load_atlas(*atlas_files)
-    ours = region_means(bold_file, atlas)
+@pytest.fixture
+def bold_file(tmp_path, affine):
+    return save_bold(tmp_path / "bold.nii.gz", affine)
+
+
+def nilearn_means(atlas, bold_path, dtype=np.float64):
+    """NiftiLabelsMasker's region means, columns put in atlas order.
+
+    With ``dtype=None`` (nilearn's default) the means of a float32 image are
+    rounded to float32.
+    """
     masker = NiftiLabelsMasker(
-        str(atlas_files[0]), strategy="mean", resampling_target=None
+        str(atlas.image_path), strategy="mean", resampling_target=None, dtype=dtype
     )
-    theirs = masker.fit_transform(
-        nib.load(bold_file)
-    )  # columns in label order 3,7,11,12
-    order = np.argsort(atlas.regions["index"].to_numpy())
+    theirs = masker.fit_transform(str(bold_path))  # columns in label order
+    return theirs[:, np.argsort(np.argsort(atlas.regions["index"].to_numpy()))]
+
+
+@pytest.mark.parametrize("chunk_volumes", [None, 1, 7])
+@pytest.mark.parametrize("suffix", [".nii", ".nii.gz"])
+def test_region_means_equal_nilearn_labels_masker(
+    atlas_files, tmp_path, affine, suffix, chunk_volumes
+):
+    atlas = load_atlas(*atlas_files)
+    bold = save_bold(tmp_path / f"bold{suffix}", affine)
+    ours = region_means(bold, atlas, chunk_volumes=chunk_volumes)
     assert ours.shape == (60, 4)
-    np.testing.assert_allclose(ours[:, order], theirs, rtol=1e-6)
+    assert ours.dtype == np.float64
+    np.testing.assert_allclose(ours, nilearn_means(atlas, bold), rtol=1e-10)
     assert atlas.names == ["B", "A", "D", "C"]
+
+
+def test_region_means_equal_nilearn_float32_means_to_their_rounding(
+    atlas_files, bold_file
+):
+    atlas = load_atlas(*atlas_files)
+    theirs = nilearn_means(atlas, bold_file, dtype=None)
+    assert theirs.dtype == np.float32
+    ours = region_means(bold_file, atlas)
+    np.testing.assert_allclose(ours, theirs, rtol=np.finfo(np.float32).eps)
+
+
+def test_region_means_of_scaled_int16_equal_nilearn(atlas_files, tmp_path, affine):
+    atlas = load_atlas(*atlas_files)
+    bold = save_bold(tmp_path / "bold.nii.gz", affine, np.int16)
+    assert nib.load(bold).dataobj.slope != 1
+    ours = region_means(bold, atlas, chunk_volumes=7)
+    np.testing.assert_allclose(ours, nilearn_means(atlas, bold), rtol=1e-10)
+
+
+def test_averaging_matrix_follows_the_voxel_order(atlas_files, bold_file):
+    atlas = load_atlas(*atlas_files)
+    data = np.asarray(nib.load(bold_file).dataobj, dtype=float)
+    by_c = averaging_matrix(atlas) @ data.reshape(-1, 60)
+    by_f = averaging_matrix(atlas, order="F") @ data.reshape(-1, 60, order="F")
+    np.testing.assert_allclose(by_f, by_c, rtol=1e-12)
 
 
 def test_cleaning_regions_equals_cleaning_voxels_first(atlas_files, bold_file):

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import sparse
 
 from painflow.fileio import read_tsv
+from painflow.niftistream import voxel_chunks
 
 AFFINE_TOLERANCE = 1e-3
 
@@ -135,13 +136,23 @@ def check_same_grid(atlas: Atlas, image: nib.Nifti1Image, image_path) -> None:
         )
 
 
-def averaging_matrix(atlas: Atlas) -> sparse.csr_matrix:
+def averaging_matrix(atlas: Atlas, order: str = "C") -> sparse.csr_matrix:
     """Sparse (regions, voxels) matrix whose product with voxel data gives means.
 
-    Voxels are in C order of the 3D grid; each row holds ``1 / n_voxels`` at
-    the region's voxels.
+    Parameters
+    ----------
+    atlas : Atlas
+    order : {"C", "F"}
+        Order of the voxels of the 3D grid: "C" as in
+        ``data.reshape(-1, n_volumes)`` of a nibabel array, "F" as in a NIfTI
+        file.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Each row holds ``1 / n_voxels`` at the region's voxels.
     """
-    flat = atlas.labels.ravel()
+    flat = atlas.labels.ravel(order=order)
     row_of_label = {label: row for row, label in enumerate(atlas.regions["index"])}
     voxels = np.flatnonzero(flat)
     rows = np.array([row_of_label[label] for label in flat[voxels]], dtype=np.int64)
@@ -151,14 +162,23 @@ def averaging_matrix(atlas: Atlas) -> sparse.csr_matrix:
     )
 
 
-def region_means(bold_path: str | Path, atlas: Atlas) -> np.ndarray:
-    """Mean time series of every atlas region.
+def region_means(
+    bold_path: str | Path, atlas: Atlas, chunk_volumes: int | None = None
+) -> np.ndarray:
+    """Mean time series of every atlas region, reading a few volumes at a time.
+
+    Memory does not grow with the number of volumes: the image is read chunk
+    by chunk (:func:`painflow.niftistream.voxel_chunks`), and only the atlas's
+    voxels of each chunk are converted to float64 and averaged.
 
     Parameters
     ----------
     bold_path : str or Path
-        A 4D NIfTI on the atlas grid.
+        A 4D NIfTI (``.nii`` or ``.nii.gz``) on the atlas grid.
     atlas : Atlas
+    chunk_volumes : int, optional
+        Volumes read at a time; by default as many as fit in
+        :data:`painflow.niftistream.CHUNK_BYTES`.
 
     Returns
     -------
@@ -169,9 +189,14 @@ def region_means(bold_path: str | Path, atlas: Atlas) -> np.ndarray:
     if image.ndim != 4:
         raise ValueError(f"{bold_path}: expected a 4D image, got {image.ndim}D")
     check_same_grid(atlas, image, bold_path)
-    data = np.asarray(image.dataobj, dtype=np.float64)
-    voxels_by_time = data.reshape(-1, data.shape[3], order="C")
-    return np.asarray(averaging_matrix(atlas) @ voxels_by_time).T
+    voxels = np.flatnonzero(atlas.labels.ravel(order="F"))
+    weights = averaging_matrix(atlas, order="F")[:, voxels]
+    means = np.empty((image.shape[3], len(atlas.regions)))
+    start = 0
+    for values in voxel_chunks(image, voxels, chunk_volumes):
+        means[start : start + len(values)] = (weights @ values.T).T
+        start += len(values)
+    return means
 
 
 def region_centroids(atlas: Atlas) -> np.ndarray:
