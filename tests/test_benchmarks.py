@@ -35,3 +35,12 @@ def test_study_scale_benchmark_finds_the_signal_regions():
     assert int(found.group(2)) >= int(found.group(1)) - 1
     for stage in ("features", "nested LOSO", "learning curve", "importance", "total"):
         assert re.search(rf"^{stage}\s+[\d.]+ s\s+peak", output, re.MULTILINE)
+
+
+def test_parcellation_benchmark_agrees_with_nilearn():
+    output = run_quick("parcellate.py")
+    difference = re.search(
+        r"largest difference of their region means: \S+ \(relative (\S+);", output
+    )
+    assert float(difference.group(1)) < 1e-6
+    assert re.search(r"painflow is [\d.]+x faster than nilearn", output)
