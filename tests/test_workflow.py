@@ -219,6 +219,9 @@ def test_provenance_of_metrics_goes_back_to_bold_and_ratings(first_run, study):
     assert (
         record["output"]["sha256"] == hashlib.sha256(metrics.read_bytes()).hexdigest()
     )
+    for entry in record["inputs"]:
+        content = Path(entry["path"]).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(content).hexdigest(), entry["path"]
     printed = subprocess.run(
         [sys.executable, "-m", "painflow.cli", "provenance", str(metrics)],
         capture_output=True,

@@ -83,6 +83,23 @@ def confounds_path(spec: DatasetSpec, entities: dict) -> Path:
     )
 
 
+def fmriprep_outputs(spec: DatasetSpec, entities: dict) -> dict:
+    """The fMRIPrep outputs of a run that signal extraction reads.
+
+    Returns
+    -------
+    dict
+        ``bold`` (preprocessed, in the configured space), ``confounds`` and
+        ``confounds_json`` (its sidecar), as paths.
+    """
+    confounds = confounds_path(spec, entities)
+    return {
+        "bold": preproc_bold_path(spec, entities),
+        "confounds": confounds,
+        "confounds_json": confounds.with_suffix(".json"),
+    }
+
+
 def ratings_path(spec: DatasetSpec, entities: dict) -> Path:
     """The rating recording of a run, beside its raw BOLD."""
     return bids_path(
@@ -159,8 +176,7 @@ def describe_run(spec: DatasetSpec, bold: Path) -> dict:
         **run_ids,
         "bold_raw": bold,
         "ratings": ratings_path(spec, run_ids),
-        "bold": preproc_bold_path(spec, run_ids),
-        "confounds": confounds_path(spec, run_ids),
+        **fmriprep_outputs(spec, run_ids),
     }
     if not row["ratings"].exists():
         raise FileNotFoundError(f"{row['ratings']}: no rating recording for {bold}")
@@ -173,8 +189,7 @@ def describe_run(spec: DatasetSpec, bold: Path) -> dict:
 
 def check_derivatives(row: dict) -> None:
     """Raise naming the first fMRIPrep output of a run that does not exist."""
-    confounds_json = row["confounds"].with_suffix(".json")
-    for path in (row["bold"], row["confounds"], confounds_json):
+    for path in (row["bold"], row["confounds"], row["confounds_json"]):
         if not path.exists():
             raise FileNotFoundError(
                 f"{path}: fMRIPrep output missing for {row['bold_raw']}"
@@ -214,7 +229,7 @@ def discover_runs(spec: DatasetSpec) -> pd.DataFrame:
     pandas.DataFrame
         One row per run: ``subject, session, task, run`` (session None when
         the dataset has no sessions), ``bold_raw``, ``ratings``, ``bold``
-        (preprocessed), ``confounds`` and ``tr``.
+        (preprocessed), ``confounds``, ``confounds_json`` and ``tr``.
 
     Raises
     ------

@@ -63,8 +63,23 @@ def describe_input(path: str | Path) -> dict:
     size = path.stat().st_size
     entry = {"path": str(path), "size": size}
     if size < CHECKSUM_LIMIT_BYTES:
-        entry["sha256"] = sha256(path)
+        entry["sha256"] = recorded_sha256(path, size) or sha256(path)
     return entry
+
+
+def recorded_sha256(path: Path, size: int) -> str | None:
+    """The checksum a painflow output's own record holds, if it is still current.
+
+    Outputs are read by many later jobs (a run's features by every prospective
+    job after it); their checksum was taken when they were written. It is
+    reused only when the record is at least as new as the file and gives the
+    same size.
+    """
+    record = sidecar_path(path)
+    if not record.exists() or record.stat().st_mtime_ns < path.stat().st_mtime_ns:
+        return None
+    output = read_json(record).get("output", {})
+    return output.get("sha256") if output.get("size") == size else None
 
 
 def config_hash(values: dict) -> str:

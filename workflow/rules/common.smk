@@ -7,10 +7,9 @@ from pathlib import Path
 from painflow.bids import bids_path
 from painflow.dataset import (
     DatasetSpec,
-    confounds_path,
     discover_runs,
     first_t1w,
-    preproc_bold_path,
+    fmriprep_outputs,
     session_order,
 )
 from painflow.fmriprep import check_engine, resolve_license
@@ -139,7 +138,7 @@ def run_inputs(wildcards):
     return {
         "bold": str(row["bold"]),
         "confounds": str(row["confounds"]),
-        "confounds_json": str(row["confounds"].with_suffix(".json")),
+        "confounds_json": str(row["confounds_json"]),
         "ratings": str(row["ratings"]),
         "atlas_image": config["atlas"]["image"],
         "atlas_labels": config["atlas"]["labels"],
@@ -300,13 +299,8 @@ def derivatives_root(path):
 def fmriprep_run_outputs():
     """Patterns of the fMRIPrep outputs of a run that signal extraction reads."""
     entities = {"subject": "{subject}", "session": "{session}", "task": TASK}
-    entities["run"] = "{run}"
-    confounds = confounds_path(DATASET, entities)
-    return {
-        "bold": str(preproc_bold_path(DATASET, entities)),
-        "confounds": str(confounds),
-        "confounds_json": str(confounds.with_suffix(".json")),
-    }
+    outputs = fmriprep_outputs(DATASET, {**entities, "run": "{run}"})
+    return {name: str(path) for name, path in outputs.items()}
 
 
 def session_raw_bold(wildcards):

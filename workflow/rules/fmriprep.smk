@@ -21,7 +21,7 @@ rule fmriprep_anat:
         runtime=lambda wildcards, attempt: 1440 * attempt,
     params:
         fmriprep=config["fmriprep"],
-        license=lambda wildcards: FS_LICENSE,
+        license=FS_LICENSE,
         output_spaces=fmriprep_output_spaces(),
         cifti_output=config["den"],
         output_dir=lambda wildcards, output: derivatives_root(output.preproc),
@@ -51,7 +51,7 @@ rule fmriprep_session:
         runtime=lambda wildcards, attempt: 480 * attempt,
     params:
         fmriprep=config["fmriprep"],
-        license=lambda wildcards: FS_LICENSE,
+        license=FS_LICENSE,
         output_spaces=fmriprep_output_spaces(),
         cifti_output=config["den"],
         anat_dir=lambda wildcards, input: derivatives_root(input.anat),

@@ -277,16 +277,18 @@ def qc_table(
     qc_out, figure_out : str
         Destinations of the TSV and the PNG.
     """
-    rows = [
-        {
-            "session": session,
-            "run": run,
-            **{key: read_json(path)[key] for key in QC_COLUMNS},
-        }
-        for path, session, run in zip(qc_files, sessions, runs, strict=True)
-    ]
-    write_tsv(qc_out, pd.DataFrame(rows))
-    plot_qc(pd.DataFrame(rows), f"sub-{subject}", max_censored_fraction, figure_out)
+    table = pd.DataFrame(
+        [
+            {
+                "session": session,
+                "run": run,
+                **{key: read_json(path)[key] for key in QC_COLUMNS},
+            }
+            for path, session, run in zip(qc_files, sessions, runs, strict=True)
+        ]
+    )
+    write_tsv(qc_out, table)
+    plot_qc(table, f"sub-{subject}", max_censored_fraction, figure_out)
 
 
 def describe_dataset(

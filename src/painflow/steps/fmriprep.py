@@ -21,20 +21,20 @@ from painflow.steps.logs import log
 
 def fmriprep_settings(config: dict, license_path: str) -> FmriprepSettings:
     """Settings from the config's ``fmriprep`` section and the resolved license."""
-    optional = {key: config.get(key) for key in ("image", "templateflow_home")}
     return FmriprepSettings(
         engine=config["engine"],
         license=Path(license_path),
         output_spaces=tuple(config["output_spaces"]),
         cifti_output=config.get("cifti_output"),
-        image=Path(optional["image"]) if optional["image"] else None,
-        templateflow_home=(
-            Path(optional["templateflow_home"])
-            if optional["templateflow_home"]
-            else None
-        ),
+        image=optional_path(config.get("image")),
+        templateflow_home=optional_path(config.get("templateflow_home")),
         extra_arguments=tuple(config.get("extra_arguments", ())),
     )
+
+
+def optional_path(value: str | None) -> Path | None:
+    """A configured path, or None when the key is null or empty."""
+    return Path(value) if value else None
 
 
 def run_fmriprep(
