@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from painflow.dataset import first_t1w
 from painflow.fileio import write_json
 from painflow.fmriprep import (
     DOCKER_IMAGE,
@@ -20,6 +21,7 @@ from painflow.fmriprep import (
     session_filter,
 )
 from painflow.simulate import simulate_study
+from painflow.steps.fmriprep import collect_run_outputs
 
 TESTS = Path(__file__).resolve().parent
 DOUBLES = TESTS / "doubles"
@@ -222,3 +224,32 @@ def test_exit_codes_are_explained():
     assert "license" in exit_message(126, "job.log")
     assert "build" in exit_message(70, "job.log")
     assert "job.log" in exit_message(1, "job.log")
+
+
+def test_a_subject_without_a_t1w_is_named(tmp_path):
+    (tmp_path / "sub-01" / "ses-01" / "func").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="sub-01: no T1w image"):
+        first_t1w(tmp_path, "01")
+    anat = tmp_path / "sub-01" / "ses-02" / "anat"
+    anat.mkdir(parents=True)
+    for session in ("02", "01"):
+        (anat / f"sub-01_ses-{session}_T1w.nii.gz").write_bytes(b"")
+    assert first_t1w(tmp_path, "01").name == "sub-01_ses-01_T1w.nii.gz"
+
+
+def test_a_run_output_fmriprep_did_not_write_is_named(tmp_path):
+    session_root, merged = tmp_path / "session", tmp_path / "fmriprep"
+    func = Path("sub-01") / "ses-01" / "func"
+    (session_root / func).mkdir(parents=True)
+    (session_root / func / "a_bold.nii.gz").write_bytes(b"bold")
+    collect_run_outputs(
+        str(session_root), str(merged), [str(merged / func / "a_bold.nii.gz")]
+    )
+    linked = merged / func / "a_bold.nii.gz"
+    assert linked.read_bytes() == b"bold"
+    assert linked.stat().st_ino == (session_root / func / "a_bold.nii.gz").stat().st_ino
+    with pytest.raises(FileNotFoundError, match="did not write this output"):
+        collect_run_outputs(
+            str(session_root), str(merged), [str(merged / func / "b_confounds.tsv")]
+        )
+    assert not (merged / func / "b_confounds.tsv").exists()
