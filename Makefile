@@ -7,7 +7,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 DEMO_DATA := demo/data
 DEMO_CONFIG := config/demo.yaml
-SNAKEMAKE := $(BIN)/snakemake --profile profiles/local --configfile $(DEMO_CONFIG)
+DEMO_FSLR_CONFIG := config/demo_fslr.yaml
+SNAKEMAKE := $(BIN)/snakemake --profile profiles/local --configfile
 
 .PHONY: install demo test lint clean-demo system-packages
 
@@ -20,12 +21,15 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet -c requirements.lock -e ".[test]"
 	touch $@
 
+# The study in volumes (NIfTI) and in grayordinates (CIFTI), analysed in both.
 $(DEMO_DATA)/ground_truth.json: | $(STAMP)
-	$(BIN)/painflow simulate $(DEMO_DATA)
+	$(BIN)/painflow simulate $(DEMO_DATA) --cifti
 
 demo: $(STAMP) $(DEMO_DATA)/ground_truth.json
-	$(SNAKEMAKE)
-	$(SNAKEMAKE) --report demo/output/report.html
+	$(SNAKEMAKE) $(DEMO_CONFIG)
+	$(SNAKEMAKE) $(DEMO_CONFIG) --report demo/output/report.html
+	$(SNAKEMAKE) $(DEMO_FSLR_CONFIG)
+	$(SNAKEMAKE) $(DEMO_FSLR_CONFIG) --report demo/output-fsLR/report.html
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -41,4 +45,4 @@ test: lint system-packages
 	$(BIN)/pytest
 
 clean-demo:
-	rm -rf demo/output .snakemake
+	rm -rf demo/output demo/output-fsLR .snakemake

@@ -33,6 +33,11 @@ if RUN_FMRIPREP:
     include: "workflow/rules/fmriprep.smk"
 
 
+if IS_NAMED_ATLAS:
+
+    include: "workflow/rules/atlas.smk"
+
+
 include: "workflow/rules/signals.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/decoding.smk"

@@ -7,7 +7,10 @@ with recorded_step(snakemake):
     region_importance(
         contributions=snakemake.input.contributions,
         atlas_image=snakemake.input.atlas_image,
-        atlas_labels=snakemake.input.atlas_labels,
+        atlas_labels=snakemake.input.get("atlas_labels"),
+        atlas_subcortex=snakemake.params.atlas_subcortex,
+        reference=snakemake.input.reference,
+        surfaces=snakemake.params.surfaces,
         subject=snakemake.wildcards.subject,
         n_permutations=snakemake.params.n_permutations,
         n_shown=snakemake.params.n_shown,

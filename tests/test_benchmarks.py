@@ -44,3 +44,12 @@ def test_parcellation_benchmark_agrees_with_nilearn():
     )
     assert float(difference.group(1)) < 1e-6
     assert re.search(r"painflow is [\d.]+x faster than nilearn", output)
+
+
+def test_grayordinate_benchmark_agrees_with_the_whole_run():
+    output = run_quick("grayordinates.py")
+    difference = re.search(
+        r"largest difference of their region means: \S+ \(relative (\S+)\)", output
+    )
+    assert float(difference.group(1)) < 1e-10
+    assert re.search(r"peak memory: painflow [\d.]+ GB, whole run", output)

@@ -120,7 +120,7 @@ def test_labels_table_that_disagrees_with_the_image_is_an_error(atlas_files):
         table, sep="\t", index=False
     )
     with pytest.raises(
-        ValueError, match=r"disagrees with .*only in the image \[12\].*\[99\]"
+        ValueError, match=r"disagrees with .*only in the atlas \[12\].*\[99\]"
     ):
         load_atlas(image, table)
 

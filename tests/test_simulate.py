@@ -9,12 +9,11 @@ import pytest
 from nilearn.interfaces.fmriprep import load_confounds
 
 from painflow import cli
+from painflow.atlases import AAL_NETWORKS, aal_network
 from painflow.bids import bids_path
 from painflow.simulate import (
-    AAL_NETWORKS,
     MOTION_COLUMNS,
     SimulationParameters,
-    aal_network,
     dct_basis,
     load_aal_atlas,
     power_framewise_displacement,

@@ -60,6 +60,12 @@ def _add_simulate(subcommands) -> None:
     parser.add_argument(
         "--seed", type=int, default=0, metavar="N", help="seed of every random draw"
     )
+    parser.add_argument(
+        "--cifti",
+        action="store_true",
+        help="also write fMRIPrep-style CIFTI-2 BOLD (space fsLR, den 91k) and "
+        "the atlas as grayordinates (dlabel, subcortical labels, surfaces)",
+    )
     parser.set_defaults(handler=_run_simulate)
 
 
@@ -75,11 +81,13 @@ def _run_simulate(args: argparse.Namespace) -> None:
         n_volumes=args.volumes,
         tr=args.tr,
         seed=args.seed,
+        cifti=args.cifti,
     )
     print(
         f"simulated {args.subjects} subjects x {args.sessions} sessions x "
         f"{args.runs} runs of {args.volumes} volumes (TR {args.tr:g} s, "
-        f"seed {args.seed}) into {args.out_dir}"
+        f"seed {args.seed}{', with CIFTI' if args.cifti else ''}) into "
+        f"{args.out_dir}"
     )
 
 

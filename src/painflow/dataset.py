@@ -21,6 +21,10 @@ RUN_ENTITIES = ("subject", "session", "task", "run")
 UNSUPPORTED_ENTITIES = ("acquisition", "direction", "echo")
 
 
+# fMRIPrep's CIFTI outputs (--cifti-output 91k or 170k) are in this space.
+GRAYORDINATE_SPACE = "fsLR"
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
     """Where the inputs are and how they are named (from the config).
@@ -51,6 +55,20 @@ class DatasetSpec:
     recording: str = "rating"
     subjects: tuple = ()
     check_derivatives: bool = True
+
+    def __post_init__(self):
+        if self.den is None:
+            return
+        if self.res is not None:
+            raise ValueError(
+                f"config 'den' is {self.den!r} (grayordinates) and 'res' is "
+                f"{self.res!r}: 'res' names a volume grid; set it to null"
+            )
+        if self.space != GRAYORDINATE_SPACE:
+            raise ValueError(
+                f"config 'den' is {self.den!r}, but 'space' is {self.space!r}: "
+                f"fMRIPrep writes grayordinates in space {GRAYORDINATE_SPACE}"
+            )
 
 
 def run_entities(row) -> dict:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from nilearn.signal import clean
 
+from painflow.atlases import atlas_region_means
 from painflow.confounds import (
     MOTION_COLUMNS,
     DenoiseSettings,
@@ -18,7 +19,8 @@ from painflow.confounds import (
     motion_parameters,
     nuisance_regressors,
 )
-from painflow.parcellate import Atlas, region_means
+from painflow.grayordinates import GrayordinateAtlas
+from painflow.parcellate import Atlas
 from painflow.ratings import aligned_ratings, alignment, read_recording
 
 # Head-motion summaries kept beside each volume: FD, then the six rigid-body
@@ -112,7 +114,7 @@ def clean_series(
 def extract_run(
     files: RunFiles,
     tr: float,
-    atlas: Atlas,
+    atlas: Atlas | GrayordinateAtlas,
     denoise: DenoiseSettings,
     align: AlignmentSettings,
     rating_column: str = "pain",
@@ -124,7 +126,8 @@ def extract_run(
     files : RunFiles
     tr : float
         Repetition time (s).
-    atlas : Atlas
+    atlas : Atlas or GrayordinateAtlas
+        A volume atlas for NIfTI BOLD, a dlabel atlas for a dense CIFTI.
     denoise : DenoiseSettings
     align : AlignmentSettings
     rating_column : str
@@ -142,7 +145,7 @@ def extract_run(
         Quality measures, the analysis window and whether the run is included.
     """
     recording = read_recording(files.ratings, rating_column)
-    series = region_means(files.bold, atlas)
+    series = atlas_region_means(files.bold, atlas)
     pairs = alignment(
         len(series), tr, align.drop_initial_seconds, align.hemodynamic_delay_seconds
     )

@@ -65,7 +65,9 @@ def read_region_table(labels_path: str | Path) -> pd.DataFrame:
         if table[column].duplicated().any():
             repeated = table.loc[table[column].duplicated(), column].tolist()
             raise ValueError(f"{labels_path}: repeated {column} values {repeated}")
+    # An all-"n/a" column reads as float NaN: cast before filling.
     network = table["network"] if "network" in table else pd.Series("n/a", table.index)
+    network = network.astype(object)
     return pd.DataFrame(
         {
             "index": index.astype(int),
@@ -73,6 +75,32 @@ def read_region_table(labels_path: str | Path) -> pd.DataFrame:
             "network": network.fillna("n/a").astype(str),
         }
     )
+
+
+def check_region_table(regions: pd.DataFrame, in_atlas: set, labels_path, atlas):
+    """Raise unless a region table lists exactly the labels its atlas holds.
+
+    Parameters
+    ----------
+    regions : pandas.DataFrame
+        The table (:func:`read_region_table`).
+    in_atlas : set
+        The non-zero labels found in the atlas images.
+    labels_path, atlas : str or Path
+        The table's file and the atlas's file(s), for the message.
+
+    Raises
+    ------
+    ValueError
+        Naming both, with labels found on one side only.
+    """
+    in_table = set(regions["index"].tolist())
+    if in_table != in_atlas:
+        raise ValueError(
+            f"{labels_path} disagrees with {atlas}: labels only in the atlas "
+            f"{sorted(in_atlas - in_table)[:10]}, only in the table "
+            f"{sorted(in_table - in_atlas)[:10]}"
+        )
 
 
 def load_atlas(image_path: str | Path, labels_path: str | Path) -> Atlas:
@@ -106,13 +134,7 @@ def load_atlas(image_path: str | Path, labels_path: str | Path) -> Atlas:
     labels = np.round(labels).astype(np.int64)
     regions = read_region_table(labels_path)
     in_image = set(np.unique(labels[labels != 0]).tolist())
-    in_table = set(regions["index"].tolist())
-    if in_image != in_table:
-        raise ValueError(
-            f"{labels_path} disagrees with {image_path}: labels only in the "
-            f"image {sorted(in_image - in_table)[:10]}, only in the table "
-            f"{sorted(in_table - in_image)[:10]}"
-        )
+    check_region_table(regions, in_image, labels_path, image_path)
     return Atlas(
         image_path=Path(image_path),
         labels_path=Path(labels_path),

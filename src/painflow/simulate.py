@@ -4,6 +4,8 @@ The dataset has the layout painflow reads: a raw BIDS dataset with a continuous
 pain rating beside every BOLD run, fMRIPrep-style derivatives (preprocessed
 BOLD on an atlas grid and confounds tables) under ``derivatives/fmriprep``, the
 AAL atlas resampled to that grid under ``atlas/`` and ``ground_truth.json``.
+On request the runs and the atlas are also written as CIFTI-2 grayordinates
+(:mod:`painflow.simcifti`).
 
 Generative model of one run:
 
@@ -33,19 +35,25 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nibabel as nib
 import numpy as np
 import pandas as pd
+from nibabel.filebasedimages import SerializableImage
 from nilearn.datasets import load_mni152_template
 from nilearn.image import resample_img
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import lfilter
 
 from painflow import __version__
+from painflow.atlases import aal_network
 from painflow.bids import bids_name, bids_path
 from painflow.confounds import MOTION_COLUMNS, framewise_displacement, motion_in_mm
 from painflow.fileio import atomic_path, write_bytes, write_json, write_tsv
+
+if TYPE_CHECKING:
+    from painflow.simcifti import Grayordinates
 
 TASK = "rating"
 SPACE = "MNI152NLin6Asym"
@@ -57,43 +65,6 @@ N_COMPCOR = 5  # components per aCompCor mask
 COMPCOR_MASKS = ("CSF", "WM", "combined")  # column order of a_comp_cor_XX
 FMRIPREP_COSINE_PERIOD = 128.0  # s, cutoff of fMRIPrep's discrete cosine basis
 FIRST_SCAN = datetime.datetime(2024, 1, 8, 9, 0)
-
-# Coarse lobes of the AAL regions, first matching name prefix wins. As in AAL
-# (Tzourio-Mazoyer et al. 2002), the temporal poles belong to the limbic lobe
-# and the fusiform gyrus to the occipital lobe.
-AAL_NETWORKS = (
-    ("Temporal_Pole", "Limbic"),
-    ("Cingulum", "Limbic"),
-    ("Hippocampus", "Limbic"),
-    ("ParaHippocampal", "Limbic"),
-    ("Amygdala", "Limbic"),
-    ("Insula", "Insula"),
-    ("Precentral", "Frontal"),
-    ("Frontal", "Frontal"),
-    ("Rolandic_Oper", "Frontal"),
-    ("Supp_Motor_Area", "Frontal"),
-    ("Olfactory", "Frontal"),
-    ("Rectus", "Frontal"),
-    ("Paracentral_Lobule", "Frontal"),
-    ("Postcentral", "Parietal"),
-    ("Parietal", "Parietal"),
-    ("SupraMarginal", "Parietal"),
-    ("Angular", "Parietal"),
-    ("Precuneus", "Parietal"),
-    ("Calcarine", "Occipital"),
-    ("Cuneus", "Occipital"),
-    ("Lingual", "Occipital"),
-    ("Occipital", "Occipital"),
-    ("Fusiform", "Occipital"),
-    ("Heschl", "Temporal"),
-    ("Temporal", "Temporal"),
-    ("Caudate", "Subcortical"),
-    ("Putamen", "Subcortical"),
-    ("Pallidum", "Subcortical"),
-    ("Thalamus", "Subcortical"),
-    ("Cerebelum", "Cerebellum"),
-    ("Vermis", "Cerebellum"),
-)
 
 # Tissue means of the ``csf`` and ``white_matter`` columns relative to the gray
 # matter baseline (T2*-weighted contrast: CSF brighter, white matter darker).
@@ -320,31 +291,6 @@ def _rng(seed: int, *indices: int) -> np.random.Generator:
 
 
 # -- atlas --------------------------------------------------------------------
-
-
-def aal_network(name: str) -> str:
-    """Return the coarse lobe of an AAL region name.
-
-    Parameters
-    ----------
-    name : str
-        An AAL region name, e.g. ``"Frontal_Sup_L"``.
-
-    Returns
-    -------
-    str
-        One of Frontal, Temporal, Parietal, Occipital, Limbic, Insula,
-        Subcortical, Cerebellum.
-
-    Raises
-    ------
-    ValueError
-        For a name that no rule of :data:`AAL_NETWORKS` matches.
-    """
-    for prefix, network in AAL_NETWORKS:
-        if name.startswith(prefix):
-            return network
-    raise ValueError(f"no network for AAL region {name!r}")
 
 
 def load_aal_atlas(voxel_size: int = 6) -> AtlasGrid:
@@ -923,10 +869,26 @@ def compcor_metadata(compcor_amplitude: np.ndarray, n_volumes: int) -> dict:
 # -- writing --------------------------------------------------------------------
 
 
-def _image(
+def nifti_image(
     data: np.ndarray, affine: np.ndarray, xform_code: int, tr: float | None = None
 ) -> nib.Nifti1Image:
-    """A NIfTI image with units, zooms and transform codes set."""
+    """Build a NIfTI image with units, zooms and transform codes set.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        3-D or 4-D data; its dtype is the stored dtype.
+    affine : numpy.ndarray
+        Voxel-to-world affine of a diagonal (axis-aligned) grid.
+    xform_code : int
+        The sform and qform code (1 scanner, 4 MNI).
+    tr : float, optional
+        Repetition time, the fourth zoom of 4-D data.
+
+    Returns
+    -------
+    nibabel.Nifti1Image
+    """
     image = nib.Nifti1Image(data, affine)
     image.header.set_data_dtype(data.dtype)
     image.header.set_xyzt_units("mm", "sec")
@@ -946,7 +908,7 @@ def _bold_image(
         voxels = np.clip(np.round(voxels), info.min, info.max)
     data = np.zeros(atlas.labels.shape + (len(voxels),), dtype=dtype)
     data[atlas.mask] = voxels.T
-    return _image(data, atlas.affine, xform_code, tr)
+    return nifti_image(data, atlas.affine, xform_code, tr)
 
 
 def write_nifti(path: str | Path, image: nib.Nifti1Image) -> None:
@@ -960,9 +922,17 @@ def write_nifti(path: str | Path, image: nib.Nifti1Image) -> None:
         tmp.write_bytes(data)
 
 
+def _write_image(path: Path, image: SerializableImage) -> None:
+    """Write a ``.nii.gz`` with :func:`write_nifti`, other images uncompressed."""
+    if path.name.endswith(".gz"):
+        write_nifti(path, image)
+    else:
+        write_bytes(path, image.to_bytes())
+
+
 def _write_atlas(out_dir: Path, atlas: AtlasGrid) -> None:
     image_path, table_path = atlas_paths(out_dir, int(atlas.voxel_size))
-    write_nifti(image_path, _image(atlas.labels, atlas.affine, xform_code=4))
+    write_nifti(image_path, nifti_image(atlas.labels, atlas.affine, xform_code=4))
     write_tsv(table_path, atlas.table[["index", "name", "network"]])
 
 
@@ -971,7 +941,7 @@ def _write_anat(out_dir: Path, entities: dict) -> None:
     template = load_mni152_template(resolution=2)
     data = np.round(np.asarray(template.dataobj, dtype=float) * 1000).astype(np.int16)
     path = bids_path(out_dir, entities, "T1w", ".nii.gz", datatype="anat")
-    write_nifti(path, _image(data, template.affine, xform_code=1))
+    write_nifti(path, nifti_image(data, template.affine, xform_code=1))
     write_json(
         bids_path(out_dir, entities, "T1w", ".json", datatype="anat"),
         {
@@ -1156,7 +1126,7 @@ class _Design:
 
 
 class _ImageWriter:
-    """Compress and write images on worker threads (zlib releases the GIL).
+    """Write images on worker threads (zlib compression releases the GIL).
 
     At most one run's images are in flight, which bounds memory; :meth:`wait`
     re-raises any error of a write.
@@ -1166,9 +1136,9 @@ class _ImageWriter:
         self._pool = pool
         self._pending: list[Future] = []
 
-    def submit(self, images: list[tuple[Path, nib.Nifti1Image]]) -> None:
+    def submit(self, images: list[tuple[Path, SerializableImage]]) -> None:
         self.wait()
-        self._pending = [self._pool.submit(write_nifti, *item) for item in images]
+        self._pending = [self._pool.submit(_write_image, *item) for item in images]
 
     def wait(self) -> None:
         for future in self._pending:
@@ -1194,8 +1164,12 @@ def _simulate_subject(
     index: int,
     params: SimulationParameters,
     writer: _ImageWriter,
+    grayordinates: Grayordinates | None = None,
 ) -> dict:
-    """Simulate and write every session of a subject; return its pain levels."""
+    """Simulate and write every session of a subject; return its pain levels.
+
+    With ``grayordinates``, every run is also written as a CIFTI dtseries.
+    """
     first = design.sessions[0]
     _write_anat(design.out_dir, {"subject": subject.label, "session": first})
     levels, acq_times = {}, []
@@ -1219,7 +1193,12 @@ def _simulate_subject(
                 "task": TASK,
                 "run": str(r),
             }
-            writer.submit(_write_run(design, entities, run, atlas, params))
+            images = _write_run(design, entities, run, atlas, params)
+            if grayordinates is not None:
+                images += grayordinates.run_images(
+                    design.out_dir, design.fmriprep_dir, entities, run.bold, design.tr
+                )
+            writer.submit(images)
     write_tsv(
         bids_path(design.out_dir, {"subject": subject.label}, "sessions", ".tsv", None),
         pd.DataFrame(
@@ -1233,11 +1212,14 @@ def _simulate_subject(
 
 
 def _ground_truth(
-    design: _Design, params: SimulationParameters, subjects: dict
+    design: _Design,
+    params: SimulationParameters,
+    subjects: dict,
+    cifti_atlas: dict | None = None,
 ) -> dict:
     """The ground truth document: design, parameters and per-subject truth."""
     image_path, table_path = atlas_paths(design.out_dir, params.voxel_size)
-    return {
+    truth = {
         "atlas": {
             "name": ATLAS_NAME,
             "image": image_path.relative_to(design.out_dir).as_posix(),
@@ -1259,6 +1241,9 @@ def _ground_truth(
         },
         "subjects": subjects,
     }
+    if cifti_atlas is not None:
+        truth["cifti_atlas"] = cifti_atlas
+    return truth
 
 
 def simulate_study(
@@ -1270,6 +1255,7 @@ def simulate_study(
     tr: float = 2.0,
     seed: int = 0,
     parameters: SimulationParameters | None = None,
+    cifti: bool = False,
 ) -> dict:
     """Simulate a study: raw BIDS, fMRIPrep-style derivatives, atlas, truth.
 
@@ -1288,6 +1274,10 @@ def simulate_study(
         Seed of every random stream, in [0, 2**32).
     parameters : SimulationParameters, optional
         Model parameters; the defaults when None.
+    cifti : bool
+        Also write fMRIPrep-style CIFTI-2 outputs (space fsLR, den 91k) of
+        every run and the atlas as grayordinates (see :mod:`painflow.simcifti`).
+        Every other file is the same with or without them.
 
     Returns
     -------
@@ -1295,7 +1285,8 @@ def simulate_study(
         The ground truth, as written to ``out_dir/ground_truth.json``: the
         atlas files, the design, the parameters and, per subject, the signal
         regions (``signal_region_indices`` and ``signal_region_names``),
-        ``delay_seconds``, ``gain`` and ``session_pain_levels``.
+        ``delay_seconds``, ``gain`` and ``session_pain_levels``; with
+        ``cifti``, also ``cifti_atlas`` (the grayordinate atlas files).
 
     Raises
     ------
@@ -1309,6 +1300,13 @@ def simulate_study(
     atlas = load_aal_atlas(params.voxel_size)
     signal_sets = draw_signal_regions(atlas, n_subjects, params, seed)
     _write_atlas(design.out_dir, atlas)
+    grayordinates, cifti_atlas = None, None
+    if cifti:
+        # Imported here: simcifti builds on this module.
+        from painflow import simcifti
+
+        grayordinates = simcifti.Grayordinates.from_atlas(atlas)
+        cifti_atlas = simcifti.write_cifti_atlas(design.out_dir, atlas, grayordinates)
     truth = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
         writer = _ImageWriter(pool)
@@ -1316,7 +1314,9 @@ def simulate_study(
             subject = _draw_subject(
                 atlas, label, signal_sets[s - 1], _rng(seed, s), params
             )
-            levels = _simulate_subject(design, atlas, subject, s, params, writer)
+            levels = _simulate_subject(
+                design, atlas, subject, s, params, writer, grayordinates
+            )
             rows = atlas.table.iloc[subject.signal_rows]
             truth[label] = {
                 "signal_region_indices": [int(i) for i in rows["index"]],
@@ -1327,6 +1327,6 @@ def simulate_study(
             }
         writer.wait()
     _write_dataset_files(design.out_dir, design.fmriprep_dir, design.subjects)
-    ground_truth = _ground_truth(design, params, truth)
+    ground_truth = _ground_truth(design, params, truth, cifti_atlas)
     write_json(design.out_dir / "ground_truth.json", ground_truth)
     return ground_truth

@@ -4,7 +4,8 @@ import os
 from functools import cache
 from pathlib import Path
 
-from painflow.bids import bids_path
+from painflow.atlases import check_atlas_config
+from painflow.bids import bids_name, bids_path
 from painflow.dataset import (
     DatasetSpec,
     discover_runs,
@@ -14,15 +15,9 @@ from painflow.dataset import (
 )
 from painflow.fmriprep import check_engine, resolve_license
 
-if config["den"] is not None:
-    raise ValueError(
-        f"config 'den' is {config['den']!r}: this version of painflow parcellates "
-        "volumetric NIfTI outputs only; set 'den' to null, and 'space' and 'res' "
-        "to a volumetric fMRIPrep space"
-    )
-
 OUT = Path(config["output_dir"])
 ATLAS = config["atlas"]["name"]
+check_atlas_config(config["atlas"], config["den"])
 TASK = config["task"]
 FIGURES = ("timecourse", "scatter", "roc")
 # Null fmriprep_dir: painflow runs fMRIPrep, into a derivatives tree of its own.
@@ -132,6 +127,62 @@ def find_run(wildcards):
     return RUN_ROWS[(wildcards.subject, session, wildcards.run)]
 
 
+# The atlas: the configured files, or a named atlas the workflow writes.
+NAMED_ATLAS_FOLDER = OUT / "atlas"
+GRAYORDINATES = config["den"] is not None
+NAMED_ATLAS_GRID = {
+    "space": config["space"],
+    "res": config["res"],
+    "den": config["den"],
+}
+
+
+def named_atlas_path(entities, extension):
+    """A file of the named atlas; atlas files lead with the atlas entity."""
+    return str(
+        NAMED_ATLAS_FOLDER / f"atlas-{ATLAS}_{bids_name(entities, 'dseg', extension)}"
+    )
+
+
+NAMED_ATLAS = {
+    "image": named_atlas_path(
+        NAMED_ATLAS_GRID, ".dlabel.nii" if GRAYORDINATES else ".nii.gz"
+    ),
+    "labels": named_atlas_path({}, ".tsv"),
+    "description": named_atlas_path(NAMED_ATLAS_GRID, ".json"),
+}
+IS_NAMED_ATLAS = config["atlas"]["image"] is None
+SUBCORTEX = str(config["atlas"]["subcortex"])
+
+
+def atlas_inputs():
+    """The atlas files a step reads: image, region table, subcortical image."""
+    if IS_NAMED_ATLAS:
+        return {
+            "atlas_image": NAMED_ATLAS["image"],
+            "atlas_labels": NAMED_ATLAS["labels"],
+        }
+    files = {"atlas_image": config["atlas"]["image"]}
+    if config["atlas"]["labels"] is not None:
+        files["atlas_labels"] = config["atlas"]["labels"]
+    if GRAYORDINATES and SUBCORTEX not in ("structures", "none"):
+        files["atlas_subcortex"] = SUBCORTEX
+    return files
+
+
+def atlas_surfaces():
+    """Surfaces that place a dlabel's regions in figures (None: fsLR group average)."""
+    surfaces = config["atlas"]["surfaces"]
+    if not GRAYORDINATES or surfaces is None:
+        return None
+    return {side: str(surfaces[side]) for side in ("left", "right")}
+
+
+def atlas_reference():
+    """A preprocessed BOLD of the data: the grid or mesh a named atlas is fit to."""
+    return str(RUNS.iloc[0]["bold"])
+
+
 def run_inputs(wildcards):
     """Every input of a run's signal extraction."""
     row = find_run(wildcards)
@@ -140,8 +191,20 @@ def run_inputs(wildcards):
         "confounds": str(row["confounds"]),
         "confounds_json": str(row["confounds_json"]),
         "ratings": str(row["ratings"]),
-        "atlas_image": config["atlas"]["image"],
-        "atlas_labels": config["atlas"]["labels"],
+        **atlas_inputs(),
+    }
+
+
+def importance_inputs(wildcards):
+    """A subject's contributions, the atlas and a BOLD that places its regions."""
+    surfaces = atlas_surfaces() or {}
+    return {
+        "contributions": subject_path("contributions", ".npz").format(
+            subject=wildcards.subject
+        ),
+        "reference": str(subject_runs(wildcards.subject).iloc[0]["bold"]),
+        **atlas_inputs(),
+        **{f"surface_{side}": path for side, path in surfaces.items()},
     }
 
 

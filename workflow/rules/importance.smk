@@ -1,9 +1,7 @@
 rule region_importance:
     """Rank regions by the drop in r when their contributions are permuted hierarchically."""
     input:
-        contributions=subject_path("contributions", ".npz"),
-        atlas_image=config["atlas"]["image"],
-        atlas_labels=config["atlas"]["labels"],
+        unpack(importance_inputs),
     output:
         table=subject_path("importance", ".tsv"),
         bars=report(
@@ -34,5 +32,7 @@ rule region_importance:
         n_permutations=config["importance"]["n_permutations"],
         n_shown=config["importance"]["n_shown"],
         seed=config["seed"],
+        atlas_subcortex=SUBCORTEX,
+        surfaces=atlas_surfaces(),
     script:
         "../../scripts/region_importance.py"

@@ -22,5 +22,6 @@ rule extract_signals:
         denoise=config["denoise"],
         alignment=config["alignment"],
         rating_column=config["ratings"]["column"],
+        atlas_subcortex=SUBCORTEX,
     script:
         "../../scripts/extract_signals.py"

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from painflow.atlases import atlas_centroids, load_configured_atlas
 from painflow.brainplots import plot_importance_brain
 from painflow.fileio import read_npz, write_tsv
 from painflow.importance import rank_regions
-from painflow.parcellate import load_atlas, region_centroids
 from painflow.plots import plot_importance_bars
 
 
 def region_importance(
     contributions: str,
     atlas_image: str,
-    atlas_labels: str,
+    atlas_labels: str | None,
+    atlas_subcortex: str,
+    reference: str,
+    surfaces: dict | None,
     subject: str,
     n_permutations: int,
     n_shown: int,
@@ -29,8 +32,15 @@ def region_importance(
     ----------
     contributions : str
         Per-region contributions written by ``fit_decoder``.
-    atlas_image, atlas_labels : str
-        The atlas the contributions were computed on.
+    atlas_image, atlas_labels, atlas_subcortex : str
+        The atlas the contributions were computed on
+        (:func:`painflow.atlases.load_configured_atlas`).
+    reference : str
+        A preprocessed BOLD of the subject; a dense CIFTI's grayordinates
+        place a dlabel's regions.
+    surfaces : dict or None
+        ``left`` and ``right`` surfaces for a dlabel's regions; None: the
+        fsLR 32k group midthickness.
     subject : str
         Subject label (figure titles).
     n_permutations, n_shown, seed : int
@@ -44,11 +54,11 @@ def region_importance(
         When the contributions were computed on other regions than the atlas.
     """
     arrays = read_npz(contributions)
-    atlas = load_atlas(atlas_image, atlas_labels)
+    atlas = load_configured_atlas(atlas_image, atlas_labels, atlas_subcortex)
     if arrays["region_names"].tolist() != atlas.names:
         raise ValueError(
             f"{contributions} holds {arrays['region_names'].size} regions that "
-            f"differ from the {len(atlas.names)} of {atlas_labels}"
+            f"differ from the {len(atlas.names)} of {atlas_labels or atlas_image}"
         )
     table = rank_regions(
         arrays, atlas.regions, n_permutations, np.random.default_rng([seed, 1])
@@ -58,5 +68,6 @@ def region_importance(
     title = f"sub-{subject}: top {len(shown)} regions"
     plot_importance_bars(shown, title, bars_out)
     rows = atlas.regions.reset_index(drop=True).set_index("index").index
-    centroids = region_centroids(atlas)[rows.get_indexer(shown["region"])]
+    centroids = atlas_centroids(atlas, reference, surfaces)
+    centroids = centroids[rows.get_indexer(shown["region"])]
     plot_importance_brain(shown["importance"].to_numpy(), centroids, title, brain_out)

@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 from painflow import __version__
+from painflow.atlases import load_configured_atlas
 from painflow.confounds import DenoiseSettings
 from painflow.extract import (
     MOTION_SUMMARIES,
@@ -14,7 +15,6 @@ from painflow.extract import (
     extract_run,
 )
 from painflow.fileio import write_json, write_tsv
-from painflow.parcellate import load_atlas
 
 
 def extract_signals(
@@ -22,7 +22,8 @@ def extract_signals(
     confounds: str,
     ratings: str,
     atlas_image: str,
-    atlas_labels: str,
+    atlas_labels: str | None,
+    atlas_subcortex: str,
     tr: float,
     denoise: dict,
     alignment: dict,
@@ -37,7 +38,11 @@ def extract_signals(
     bold, confounds, ratings : str
         fMRIPrep's preprocessed BOLD and confounds, and the rating recording.
     atlas_image, atlas_labels : str
-        The atlas label image and its TSV.
+        The atlas label image (NIfTI or dlabel) and its TSV (None: the
+        dlabel's own names).
+    atlas_subcortex : str
+        A dlabel's subcortical regions: ``structures``, ``none`` or a label
+        NIfTI (:func:`painflow.atlases.load_configured_atlas`).
     tr : float
         Repetition time (s).
     denoise, alignment : dict
@@ -47,7 +52,7 @@ def extract_signals(
     timeseries_out, qc_out : str
         Destinations of the TSV and its JSON sidecar.
     """
-    atlas = load_atlas(atlas_image, atlas_labels)
+    atlas = load_configured_atlas(atlas_image, atlas_labels, atlas_subcortex)
     table, qc = extract_run(
         RunFiles(bold=Path(bold), confounds=Path(confounds), ratings=Path(ratings)),
         tr=tr,
@@ -64,6 +69,7 @@ def extract_signals(
             "Sources": [str(bold), str(confounds), str(ratings)],
             "Atlas": str(atlas_image),
             "RegionNames": atlas.names,
+            "RegionNetworks": atlas.regions["network"].tolist(),
             "MotionColumns": list(MOTION_SUMMARIES),
             "painflow_version": __version__,
         }

