@@ -17,6 +17,7 @@ from painflow.fmriprep import (
     check_engine,
     exit_message,
     fmriprep_command,
+    output_spaces,
     resolve_license,
     session_filter,
 )
@@ -183,6 +184,24 @@ def test_every_command_is_accepted_by_fmriprep(engine, layout, tmp_path):
     expected_license = None if engine == "docker" else license_file
     for parsed, job in zip(parse_with_fmriprep(argument_lists), jobs, strict=True):
         check_parsed(parsed, job, expected_license)
+
+
+def test_grayordinates_come_from_cifti_output_with_its_volume_space(layout):
+    root, license_file, image = layout
+    spaces = output_spaces("fsLR", None, "91k", ["MNI152NLin2009cAsym:res-2"])
+    assert spaces == ("MNI152NLin6Asym:res-2", "MNI152NLin2009cAsym:res-2")
+    volume = output_spaces("MNI152NLin6Asym", "2", None, ["MNI152NLin6Asym:res-2"])
+    assert volume == ("MNI152NLin6Asym:res-2",)
+    grayordinates = FmriprepSettings(
+        engine="native", license=license_file, output_spaces=spaces, cifti_output="91k"
+    )
+    job = every_job(root)[1]
+    (parsed,) = parse_with_fmriprep(
+        [native_arguments(fmriprep_command(grayordinates, job))]
+    )
+    assert "error" not in parsed, parsed.get("error")
+    assert parsed["cifti_output"] == "91k"
+    assert parsed["output_spaces"][:2] == list(spaces)
 
 
 def test_a_misspelled_option_is_refused_by_fmriprep(layout):

@@ -1,5 +1,7 @@
 """The workflow on grayordinates (fsLR 91k) and with named atlases."""
 
+import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ OVERRIDES = {
 }
 # Only the per-run signal extraction (and what it needs).
 UNTIL_SIGNALS = ("--until", "extract_signals")
+DOUBLES = Path(__file__).resolve().parent / "doubles"
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +75,8 @@ def volume_signals(study, tmp_path_factory):
 def timeseries_tables(folder: Path) -> dict:
     """Every run's region series table, by file name."""
     return {
-        path.name: read_tsv(path) for path in sorted(folder.rglob("*_timeseries.tsv"))
+        path.name: read_tsv(path)
+        for path in sorted(folder.rglob("*_atlas-*_timeseries.tsv"))
     }
 
 
@@ -178,3 +182,40 @@ def test_resolution_with_grayordinates_is_rejected(study, tmp_path):
     result = run_workflow(config, tmp_path, "-n")
     assert result.returncode != 0
     assert "'res' names a volume grid; set it to null" in result.stdout
+
+
+def test_lint_is_clean_with_grayordinates_and_a_named_atlas(study, tmp_path):
+    config = grayordinate_config(study, tmp_path / "out")
+    config["atlas"] = {"name": "Glasser", "image": None, "labels": None}
+    result = run_workflow(config, tmp_path, "--lint")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Lints for" not in result.stdout
+
+
+def test_fmriprep_run_by_painflow_gives_the_grayordinate_series(
+    study, grayordinate_run, tmp_path
+):
+    license_file = tmp_path / "license.txt"
+    license_file.write_text("a FreeSurfer license\n")
+    config = grayordinate_config(
+        study,
+        tmp_path / "out",
+        fmriprep_dir=None,
+        fmriprep={"engine": "native", "license": str(license_file)},
+    )
+    calls = tmp_path / "calls.jsonl"
+    environment = dict(os.environ, FMRIPREP_DOUBLE_CALLS=str(calls))
+    environment["PATH"] = os.pathsep.join([str(DOUBLES), environment["PATH"]])
+    result = run_workflow(config, tmp_path, *UNTIL_SIGNALS, env=environment)
+    assert result.returncode == 0, result.stdout[-3000:]
+    sessions = [json.loads(line) for line in calls.read_text().splitlines()]
+    session_call = next(call for call in sessions if "--anat-only" not in call)
+    cifti = session_call.index("--cifti-output")
+    assert session_call[cifti + 1] == "91k"
+    spaces = session_call[session_call.index("--output-spaces") + 1]
+    assert spaces == "MNI152NLin6Asym:res-2"
+    ours = timeseries_tables(tmp_path / "out")
+    given = timeseries_tables(grayordinate_run)
+    assert sorted(ours) == sorted(given)
+    for name, table in ours.items():
+        pd.testing.assert_frame_equal(table, given[name])

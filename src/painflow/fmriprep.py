@@ -39,6 +39,8 @@ EXIT_CODES = {
 }
 # Nipype's memory accounting overshoots; fMRIPrep is given less than the job has.
 MEMORY_FRACTION = 0.9
+# fMRIPrep resamples subcortical grayordinates from this volume space.
+CIFTI_VOLUME_SPACE = "MNI152NLin6Asym:res-2"
 MAX_OMP_THREADS = 8
 
 
@@ -108,6 +110,30 @@ class FmriprepJob:
     anat_dir: Path | None
     threads: int
     mem_mb: int
+
+
+def output_spaces(space: str, res: str | None, den: str | None, extra) -> tuple:
+    """``--output-spaces`` for the space painflow reads, then the extra ones.
+
+    Parameters
+    ----------
+    space, res, den : str or None
+        The config's space entities. Grayordinates (``den`` set) come from
+        ``--cifti-output``, which needs the volume space it samples the
+        subcortex from; fsLR itself is not an output space then.
+    extra : sequence of str
+        Further output spaces of the config.
+
+    Returns
+    -------
+    tuple of str
+        Without repeats, in order.
+    """
+    if den is not None:
+        read = CIFTI_VOLUME_SPACE
+    else:
+        read = space + (f":res-{res}" if res else "")
+    return tuple(dict.fromkeys([read, *extra]))
 
 
 def session_filter(session: str, task: str) -> dict:

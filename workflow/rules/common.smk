@@ -13,7 +13,7 @@ from painflow.dataset import (
     fmriprep_outputs,
     session_order,
 )
-from painflow.fmriprep import check_engine, resolve_license
+from painflow.fmriprep import check_engine, output_spaces, resolve_license
 
 OUT = Path(config["output_dir"])
 ATLAS = config["atlas"]["name"]
@@ -376,5 +376,11 @@ def session_raw_bold(wildcards):
 
 def fmriprep_output_spaces():
     """The space painflow reads, then any other configured output spaces."""
-    spaces = [config["space"] + (f":res-{config['res']}" if config["res"] else "")]
-    return spaces + [s for s in config["fmriprep"]["output_spaces"] if s not in spaces]
+    return list(
+        output_spaces(
+            config["space"],
+            config["res"],
+            config["den"],
+            config["fmriprep"]["output_spaces"],
+        )
+    )
