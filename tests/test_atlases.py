@@ -16,10 +16,7 @@ from painflow.atlases import (
     NOT_IN_SOURCE,
     NOT_ON_GRID,
     NamedAtlas,
-    atlas_region_means,
     atlas_source,
-    check_atlas_config,
-    load_configured_atlas,
     named_atlas,
     prepare_named_atlas,
 )
@@ -229,57 +226,3 @@ def test_prepare_is_deterministic(volume_atlas, reference, tmp_path):
     assert (tmp_path / "atlas.tsv").read_bytes() == labels.read_bytes()
     assert json.dumps(again, sort_keys=True) == json.dumps(info, sort_keys=True)
     assert again["version"] and again["source"].endswith(named_atlas(name).file)
-
-
-# -- the configured atlas ------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("atlas", "den", "message"),
-    [
-        ({"name": "Glasser", "image": None}, None, "dlabel atlas in fsLR space"),
-        ({"name": "AAL3", "image": None}, "91k", "volume atlas in MNI152 space"),
-        ({"name": "X", "image": None}, None, "choose one of AAL, AAL3, HCPEx"),
-        (
-            {"name": "AAL", "image": None, "labels": "mine.tsv"},
-            None,
-            "set atlas 'labels' to null",
-        ),
-        ({"name": "A", "image": "a.dlabel.nii"}, None, "a.dlabel.nii is a CIFTI"),
-        ({"name": "A", "image": "a.nii.gz"}, "91k", "a.nii.gz is a volume label"),
-        ({"name": "A", "image": "a.nii.gz", "labels": None}, None, "needs atlas"),
-    ],
-)
-def test_atlas_config_of_another_space_is_refused(atlas, den, message):
-    with pytest.raises(ValueError, match=message):
-        check_atlas_config(atlas, den)
-
-
-@pytest.mark.parametrize(
-    ("atlas", "den"),
-    [
-        ({"name": "Glasser", "image": None, "labels": None}, "91k"),
-        ({"name": "HCPEx", "image": None, "labels": None}, None),
-        ({"name": "A", "image": "a.dlabel.nii", "labels": None}, "91k"),
-        ({"name": "A", "image": "a.nii.gz", "labels": "a.tsv"}, None),
-    ],
-)
-def test_atlas_config_of_the_data_space_is_accepted(atlas, den):
-    check_atlas_config(atlas, den)
-
-
-def test_volume_data_with_a_dlabel_atlas_is_refused(dlabel_atlas, reference):
-    _, image, labels, _ = dlabel_atlas
-    atlas = load_configured_atlas(image, labels, "none")
-    with pytest.raises(ValueError, match="is a volume NIfTI") as error:
-        atlas_region_means(reference, atlas)
-    assert str(reference) in str(error.value) and str(image) in str(error.value)
-
-
-def test_cifti_data_with_a_volume_atlas_is_refused(volume_atlas, tmp_path):
-    _, image, labels, _ = volume_atlas
-    data = tmp_path / "run_bold.dtseries.nii"
-    data.write_bytes(b"")
-    with pytest.raises(ValueError, match="is a dense CIFTI") as error:
-        atlas_region_means(data, load_configured_atlas(image, labels))
-    assert str(data) in str(error.value) and str(image) in str(error.value)

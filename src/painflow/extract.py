@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from nilearn.signal import clean
 
-from painflow.atlases import atlas_region_means
+from painflow.configured_atlas import atlas_region_means
 from painflow.confounds import (
     MOTION_COLUMNS,
     DenoiseSettings,

@@ -4,7 +4,7 @@ import os
 from functools import cache
 from pathlib import Path
 
-from painflow.atlases import check_atlas_config
+from painflow.configured_atlas import check_atlas_config
 from painflow.bids import bids_name, bids_path
 from painflow.dataset import (
     DatasetSpec,

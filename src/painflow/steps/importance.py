@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from painflow.atlases import atlas_centroids, load_configured_atlas
 from painflow.brainplots import plot_importance_brain
+from painflow.configured_atlas import atlas_centroids, load_configured_atlas
 from painflow.fileio import read_npz, write_tsv
 from painflow.importance import rank_regions
 from painflow.plots import plot_importance_bars
@@ -34,7 +34,7 @@ def region_importance(
         Per-region contributions written by ``fit_decoder``.
     atlas_image, atlas_labels, atlas_subcortex : str
         The atlas the contributions were computed on
-        (:func:`painflow.atlases.load_configured_atlas`).
+        (:func:`painflow.configured_atlas.load_configured_atlas`).
     reference : str
         A preprocessed BOLD of the subject; a dense CIFTI's grayordinates
         place a dlabel's regions.

@@ -6,7 +6,7 @@ import warnings
 from pathlib import Path
 
 from painflow import __version__
-from painflow.atlases import load_configured_atlas
+from painflow.configured_atlas import load_configured_atlas
 from painflow.confounds import DenoiseSettings
 from painflow.extract import (
     MOTION_SUMMARIES,
@@ -42,7 +42,7 @@ def extract_signals(
         dlabel's own names).
     atlas_subcortex : str
         A dlabel's subcortical regions: ``structures``, ``none`` or a label
-        NIfTI (:func:`painflow.atlases.load_configured_atlas`).
+        NIfTI (:func:`painflow.configured_atlas.load_configured_atlas`).
     tr : float
         Repetition time (s).
     denoise, alignment : dict

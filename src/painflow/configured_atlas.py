@@ -1,0 +1,178 @@
+"""The configured atlas: checked against the data's space, opened, applied.
+
+The workflow's steps call these, whatever the kind of atlas: a volume label
+image (:mod:`painflow.parcellate`) for NIfTI BOLD, a dlabel with its
+subcortical source (:mod:`painflow.grayordinates`) for dense CIFTI time
+series. Named atlases are resolved by :mod:`painflow.atlases`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from painflow.atlases import DLABEL, NAMED_ATLASES, fslr_midthickness, named_atlas
+from painflow.grayordinates import (
+    STRUCTURES,
+    GrayordinateAtlas,
+    is_dense_cifti,
+    load_grayordinate_atlas,
+)
+from painflow.grayordinates import region_centroids as grayordinate_centroids
+from painflow.grayordinates import region_means as grayordinate_means
+from painflow.parcellate import Atlas, load_atlas
+from painflow.parcellate import region_centroids as volume_centroids
+from painflow.parcellate import region_means as volume_means
+
+DLABEL_SUFFIX = ".dlabel.nii"
+
+
+def is_dlabel(path: str | Path) -> bool:
+    """Whether a file name is a CIFTI dense label file."""
+    return str(path).endswith(DLABEL_SUFFIX)
+
+
+def _data_kind(den: str | None) -> str:
+    """The configured data's kind, in the words of error messages."""
+    if den is None:
+        return "volumes (config 'den' is null)"
+    return f"fsLR grayordinates (config 'den' is {den!r})"
+
+
+def check_atlas_config(atlas: dict, den: str | None) -> None:
+    """Raise before any job when the configured atlas cannot fit the data.
+
+    Parameters
+    ----------
+    atlas : dict
+        The config's ``atlas`` section: ``name``, ``image``, ``labels``.
+    den : str or None
+        The config's ``den``: grayordinate data when set, volumes otherwise.
+
+    Raises
+    ------
+    ValueError
+        For an unknown named atlas, an atlas of the other kind of space (a
+        volume atlas with grayordinate data or a dlabel with volumes, naming
+        the file), a named atlas given a labels file, or a volume atlas
+        without one.
+    """
+    grayordinates = den is not None
+    if atlas.get("image") is None:
+        entry = named_atlas(atlas["name"])
+        if (entry.kind == DLABEL) != grayordinates:
+            fitting = [
+                name
+                for name, other in NAMED_ATLASES.items()
+                if (other.kind == DLABEL) == grayordinates
+            ]
+            raise ValueError(
+                f"atlas {entry.name} is a {entry.kind} atlas in {entry.space} space, "
+                f"but the data are {_data_kind(den)}: name one of "
+                f"{', '.join(fitting)}, or give atlas 'image' and 'labels'"
+            )
+        if atlas.get("labels") is not None:
+            raise ValueError(
+                f"atlas {entry.name} is named, so painflow writes its region table: "
+                "set atlas 'labels' to null, or give atlas 'image' too"
+            )
+        return
+    image = atlas["image"]
+    if is_dlabel(image) != grayordinates:
+        kind = "a CIFTI dlabel" if is_dlabel(image) else "a volume label image"
+        raise ValueError(
+            f"{image} is {kind}, but the data are {_data_kind(den)}: use an atlas "
+            "in the data's space"
+        )
+    if not grayordinates and atlas.get("labels") is None:
+        raise ValueError(f"{image}: a volume atlas needs atlas 'labels' (a TSV)")
+
+
+def load_configured_atlas(
+    image: str | Path,
+    labels: str | Path | None = None,
+    subcortex: str | Path = STRUCTURES,
+) -> Atlas | GrayordinateAtlas:
+    """Open an atlas: a volume label image or a dlabel with its subcortex.
+
+    Parameters
+    ----------
+    image : str or Path
+        A 3D label NIfTI or a ``.dlabel.nii``.
+    labels : str or Path, optional
+        Its region TSV; optional for a dlabel, which names its labels.
+    subcortex : str or Path
+        For a dlabel: ``"structures"``, ``"none"`` or a label NIfTI
+        (:func:`painflow.grayordinates.load_grayordinate_atlas`).
+
+    Returns
+    -------
+    painflow.parcellate.Atlas or painflow.grayordinates.GrayordinateAtlas
+    """
+    if is_dlabel(image):
+        return load_grayordinate_atlas(image, labels, subcortex)
+    if labels is None:
+        raise ValueError(f"{image}: a volume atlas needs a region table (labels)")
+    return load_atlas(image, labels)
+
+
+def _check_data_kind(bold: str | Path, atlas) -> None:
+    """Raise, naming both files, when data and atlas are of different kinds."""
+    cifti_atlas = isinstance(atlas, GrayordinateAtlas)
+    if cifti_atlas != is_dense_cifti(bold):
+        data = "a dense CIFTI" if is_dense_cifti(bold) else "a volume NIfTI"
+        raise ValueError(
+            f"{bold} is {data}, but the atlas {atlas.image_path} is "
+            f"{'a dlabel of grayordinates' if cifti_atlas else 'a volume image'}"
+        )
+
+
+def atlas_region_means(bold: str | Path, atlas) -> np.ndarray:
+    """Mean series of every region of a volume or grayordinate atlas.
+
+    Parameters
+    ----------
+    bold : str or Path
+        A 4D NIfTI for a volume atlas, a ``.dtseries.nii`` for a dlabel.
+    atlas : Atlas or GrayordinateAtlas
+
+    Returns
+    -------
+    numpy.ndarray
+        (volumes, regions), regions in atlas order.
+
+    Raises
+    ------
+    ValueError
+        Naming both files when data and atlas are of different kinds, or when
+        they do not match (grid, mesh, regions without data).
+    """
+    _check_data_kind(bold, atlas)
+    if isinstance(atlas, GrayordinateAtlas):
+        return grayordinate_means(bold, atlas)
+    return volume_means(bold, atlas)
+
+
+def atlas_centroids(atlas, reference: str | Path, surfaces: dict | None) -> np.ndarray:
+    """Centre of every region (mm), for figures.
+
+    Parameters
+    ----------
+    atlas : Atlas or GrayordinateAtlas
+    reference : str or Path
+        For a dlabel, a dense CIFTI of the data, whose grayordinates place
+        the regions; unused for a volume atlas.
+    surfaces : dict or None
+        For a dlabel, ``left`` and ``right`` surface GIFTI files; None for
+        :func:`fslr_midthickness`.
+
+    Returns
+    -------
+    numpy.ndarray
+        (regions, 3), in region order.
+    """
+    if not isinstance(atlas, GrayordinateAtlas):
+        return volume_centroids(atlas)
+    _check_data_kind(reference, atlas)
+    return grayordinate_centroids(atlas, reference, surfaces or fslr_midthickness())
