@@ -55,6 +55,11 @@ def volume_atlas(reference, tmp_path_factory):
         ({"name": "A", "image": "a.dlabel.nii"}, None, "a.dlabel.nii is a CIFTI"),
         ({"name": "A", "image": "a.nii.gz"}, "91k", "a.nii.gz is a volume label"),
         ({"name": "A", "image": "a.nii.gz", "labels": None}, None, "needs atlas"),
+        (
+            {"name": "A", "image": "a.nii.gz", "labels": "a.tsv", "subcortex": "s.nii"},
+            None,
+            "apply to grayordinate data only",
+        ),
     ],
 )
 def test_atlas_config_of_another_space_is_refused(atlas, den, message):

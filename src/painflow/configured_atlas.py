@@ -55,10 +55,18 @@ def check_atlas_config(atlas: dict, den: str | None) -> None:
     ValueError
         For an unknown named atlas, an atlas of the other kind of space (a
         volume atlas with grayordinate data or a dlabel with volumes, naming
-        the file), a named atlas given a labels file, or a volume atlas
-        without one.
+        the file), a named atlas given a labels file, a volume atlas
+        without one, or grayordinate settings with volume data.
     """
     grayordinates = den is not None
+    volume_only = str(atlas.get("subcortex", STRUCTURES)) != STRUCTURES or atlas.get(
+        "surfaces"
+    )
+    if volume_only and not grayordinates:
+        raise ValueError(
+            "atlas 'subcortex' and 'surfaces' apply to grayordinate data only "
+            f"(config 'den' set); the data are {_data_kind(den)}"
+        )
     if atlas.get("image") is None:
         entry = named_atlas(atlas["name"])
         if (entry.kind == DLABEL) != grayordinates:
