@@ -6,7 +6,12 @@ from nilearn.maskers import NiftiLabelsMasker
 
 from painflow.confounds import DenoiseSettings
 from painflow.extract import clean_series
-from painflow.parcellate import averaging_matrix, load_atlas, region_means
+from painflow.parcellate import (
+    averaging_matrix,
+    load_atlas,
+    region_centroids,
+    region_means,
+)
 
 
 @pytest.fixture
@@ -145,3 +150,12 @@ def test_atlas_on_another_grid_is_an_error(atlas_files, tmp_path, affine):
     nib.save(nib.Nifti1Image(np.zeros((10, 9, 8, 5), np.float32), shifted), other)
     with pytest.raises(ValueError, match="different affines"):
         region_means(other, atlas)
+
+
+def test_region_centroids_are_mean_voxel_positions(atlas_files):
+    atlas = load_atlas(*atlas_files)
+    centroids = region_centroids(atlas)
+    for row, label in enumerate(atlas.regions["index"]):
+        ijk = np.argwhere(atlas.labels == label)
+        world = ijk @ atlas.affine[:3, :3].T + atlas.affine[:3, 3]
+        np.testing.assert_allclose(centroids[row], world.mean(axis=0), rtol=1e-12)

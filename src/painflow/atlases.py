@@ -21,6 +21,14 @@ import pandas as pd
 from nilearn.image import resample_img
 
 from painflow.fileio import atomic_path, write_bytes, write_tsv
+from painflow.grayordinates import (
+    brain_models,
+    check_same_mesh,
+    is_dlabel,
+    load_cifti,
+    read_dlabel,
+)
+from painflow.parcellate import read_label_volume
 
 VOLUME = "volume"
 DLABEL = "dlabel"
@@ -359,14 +367,11 @@ def _check_reference(atlas: NamedAtlas, source: Path, reference: Path | None) ->
         )
 
 
-def _integer_labels(data: np.ndarray, path: Path) -> np.ndarray:
-    """Labels as int16, checking that they are integers in range."""
-    if not np.allclose(data, np.round(data)):
-        raise ValueError(f"{path}: labels must be integers")
-    data = np.round(data)
-    if data.min() < 0 or data.max() > np.iinfo(np.int16).max:
+def _int16_labels(labels: np.ndarray, path: Path) -> np.ndarray:
+    """Integer labels as int16, checking that they are in range."""
+    if labels.min() < 0 or labels.max() > np.iinfo(np.int16).max:
         raise ValueError(f"{path}: labels out of the int16 range")
-    return data.astype(np.int16)
+    return labels.astype(np.int16)
 
 
 def _label_image(labels: np.ndarray, reference_image) -> nib.Nifti1Image:
@@ -393,22 +398,23 @@ def _dropped(table: pd.DataFrame, indices, reason: str) -> list[dict]:
 def _prepare_volume(atlas, source, reference, image_out, labels_out) -> tuple:
     """Resample a volume atlas to the reference grid; return (regions, dropped)."""
     table = _label_list(atlas)
-    loaded = nib.load(source)
-    labels = _integer_labels(np.asarray(loaded.dataobj), source)
-    unknown = sorted(set(np.unique(labels).tolist()) - set(table["index"]) - {0})
+    labels, affine = read_label_volume(source)
+    labels = _int16_labels(labels, source)
+    in_source = set(np.unique(labels).tolist())
+    unknown = sorted(in_source - set(table["index"]) - {0})
     if unknown:
         raise ValueError(f"{source} holds labels its list lacks: {unknown[:10]}")
     target = nib.load(reference)  # only its header is used
     resampled = resample_img(
-        nib.Nifti1Image(labels, loaded.affine),
+        nib.Nifti1Image(labels, affine),
         target_affine=target.affine,
         target_shape=target.shape[:3],
         interpolation="nearest",
         force_resample=True,
         copy_header=True,
     )
-    on_grid_labels = _integer_labels(np.asarray(resampled.dataobj), source)
-    in_source = set(np.unique(labels).tolist())
+    # Nearest-neighbour values are source labels: integers in range.
+    on_grid_labels = np.asarray(resampled.dataobj).astype(np.int16)
     on_grid = set(np.unique(on_grid_labels).tolist())
     dropped = _dropped(table, set(table["index"]) - in_source, NOT_IN_SOURCE)
     dropped += _dropped(table, in_source - on_grid, NOT_ON_GRID)
@@ -423,34 +429,16 @@ def _prepare_volume(atlas, source, reference, image_out, labels_out) -> tuple:
     return kept, dropped
 
 
-def _check_mesh(atlas: NamedAtlas, source: Path, models, reference: Path) -> None:
-    """Raise unless the reference's surfaces have the dlabel's vertex counts."""
-    data = nib.load(reference).header.get_axis(1)
-    if not isinstance(data, nib.cifti2.BrainModelAxis):
-        raise ValueError(
-            f"{reference}: not a dense CIFTI (its columns are not grayordinates)"
-        )
-    for name, _, model in data.iter_structures():
-        if name in models.nvertices and model.nvertices[name] != models.nvertices[name]:
-            raise ValueError(
-                f"atlas {atlas.name} ({source}) has {models.nvertices[name]} "
-                f"vertices on {name}, but {reference} has "
-                f"{model.nvertices[name]}: the data are on another fsLR mesh"
-            )
-
-
 def _prepare_dlabel(atlas, source, reference, image_out, labels_out) -> tuple:
     """Copy a dlabel and tabulate its labels; return (regions, dropped)."""
-    if not str(image_out).endswith(".dlabel.nii"):
+    if not is_dlabel(image_out):
         raise ValueError(
             f"{image_out}: atlas {atlas.name} must be written as .dlabel.nii"
         )
-    image = nib.load(source)
-    label_axis, models = image.header.get_axis(0), image.header.get_axis(1)
+    models, values, label_table = read_dlabel(source)
     if reference is not None:
-        _check_mesh(atlas, source, models, reference)
-    label_table = label_axis.label[0]
-    values = np.round(np.asarray(image.dataobj)[0]).astype(np.int64)
+        data = brain_models(load_cifti(reference, "dense CIFTI"), reference)
+        check_same_mesh(source, models.nvertices, reference, data)
     present = set(np.unique(values[values > 0]).tolist())
     keys = sorted(key for key in label_table if key > 0)
     unknown = sorted(present - set(keys))

@@ -17,6 +17,7 @@ from painflow.grayordinates import (
     STRUCTURES,
     GrayordinateAtlas,
     is_dense_cifti,
+    is_dlabel,
     load_grayordinate_atlas,
 )
 from painflow.grayordinates import region_centroids as grayordinate_centroids
@@ -24,13 +25,6 @@ from painflow.grayordinates import region_means as grayordinate_means
 from painflow.parcellate import Atlas, load_atlas
 from painflow.parcellate import region_centroids as volume_centroids
 from painflow.parcellate import region_means as volume_means
-
-DLABEL_SUFFIX = ".dlabel.nii"
-
-
-def is_dlabel(path: str | Path) -> bool:
-    """Whether a file name is a CIFTI dense label file."""
-    return str(path).endswith(DLABEL_SUFFIX)
 
 
 def _data_kind(den: str | None) -> str:

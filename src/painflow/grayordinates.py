@@ -22,17 +22,19 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from painflow.parcellate import (
     AFFINE_TOLERANCE,
     check_region_table,
+    label_averaging_matrix,
+    read_label_volume,
     read_region_table,
 )
 
 STRUCTURES = "structures"
 NO_SUBCORTEX = "none"
 DENSE_SUFFIXES = (".dtseries.nii", ".dscalar.nii")
+DLABEL_SUFFIX = ".dlabel.nii"
 # Subcortical structures of the HCP/fMRIPrep 91k grayordinates, in the order
 # their regions follow the cortical ones.
 STANDARD_SUBCORTEX = (
@@ -123,30 +125,49 @@ class GrayordinateAtlas:
         return " + ".join(str(part) for part in parts if part is not None)
 
 
+def is_dlabel(path: str | Path) -> bool:
+    """Whether a file name is a CIFTI dense label file (``.dlabel.nii``)."""
+    return str(path).endswith(DLABEL_SUFFIX)
+
+
 def is_dense_cifti(path: str | Path) -> bool:
     """Whether a file name is a dense CIFTI (``.dtseries.nii``/``.dscalar.nii``)."""
     return str(path).endswith(DENSE_SUFFIXES)
 
 
-def _brain_models(image, path) -> nib.cifti2.BrainModelAxis:
-    """The brain-model axis of a CIFTI image's columns."""
+def brain_models(image, path) -> nib.cifti2.BrainModelAxis:
+    """The brain-model axis of a CIFTI image's columns, or a ValueError naming it."""
     axis = image.header.get_axis(image.ndim - 1)
     if not isinstance(axis, nib.cifti2.BrainModelAxis):
         raise ValueError(f"{path}: its columns are not grayordinates (brain models)")
     return axis
 
 
-def _load_cifti(path: str | Path, kind: str):
-    """Open a CIFTI-2 file, naming it in any error."""
+def load_cifti(path: str | Path, kind: str):
+    """Open a CIFTI-2 file; a ValueError names it and the ``kind`` expected."""
     try:
         return nib.load(path)
     except Exception as error:  # nibabel raises many types for a bad file
         raise ValueError(f"{path}: not a readable CIFTI-2 {kind}: {error}") from error
 
 
-def _dlabel_labels(path: Path):
-    """Labels of a dlabel's single map: its brain models, values and label table."""
-    image = _load_cifti(path, "dlabel")
+def read_dlabel(path: str | Path):
+    """Read a dlabel's single map.
+
+    Returns
+    -------
+    models : nibabel.cifti2.BrainModelAxis
+    values : numpy.ndarray
+        The integer label of every grayordinate of the map.
+    table : dict
+        Its label table: key -> (name, RGBA).
+
+    Raises
+    ------
+    ValueError
+        Naming the file when it is not a dlabel of one integer map.
+    """
+    image = load_cifti(path, "dlabel")
     label_axis = image.header.get_axis(0)
     if not isinstance(label_axis, nib.cifti2.LabelAxis):
         raise ValueError(f"{path}: not a dlabel (its rows are not a label axis)")
@@ -156,7 +177,7 @@ def _dlabel_labels(path: Path):
     if not np.allclose(values, np.round(values)):
         raise ValueError(f"{path}: labels must be integers")
     table = label_axis.label[0]
-    return _brain_models(image, path), np.round(values).astype(np.int64), table
+    return brain_models(image, path), np.round(values).astype(np.int64), table
 
 
 def _surface_labels(models, values) -> dict:
@@ -183,13 +204,8 @@ def _dlabel_volume(path, models, values) -> VolumeLabels | None:
 
 def _subcortex_image(path: Path) -> VolumeLabels:
     """A 3D integer label NIfTI."""
-    image = nib.load(path)
-    labels = np.asarray(image.dataobj)
-    if labels.ndim == 4 and labels.shape[3] == 1:
-        labels = labels[..., 0]
-    if labels.ndim != 3 or not np.allclose(labels, np.round(labels)):
-        raise ValueError(f"{path}: a subcortical atlas must be a 3D integer image")
-    return VolumeLabels(Path(path), np.round(labels).astype(np.int64), image.affine)
+    labels, affine = read_label_volume(path)
+    return VolumeLabels(Path(path), labels, affine)
 
 
 def _voxel_labels(image_path, models, values, subcortex, labels_path):
@@ -264,7 +280,7 @@ def load_grayordinate_atlas(
         subcortical image comes without a table.
     """
     image_path = Path(image_path)
-    models, values, label_table = _dlabel_labels(image_path)
+    models, values, label_table = read_dlabel(image_path)
     surface_labels = _surface_labels(models, values)
     if not surface_labels:
         raise ValueError(f"{image_path}: labels no surface vertex")
@@ -298,19 +314,33 @@ def load_grayordinate_atlas(
 # -- matching the data's grayordinates ------------------------------------------
 
 
-def _surface_grayordinate_labels(atlas, name, model, data_path) -> np.ndarray:
-    """Labels of a surface's grayordinates, checking the mesh density."""
+def _surface_grayordinate_labels(atlas, name, model) -> np.ndarray:
+    """Labels of a surface's grayordinates (the mesh is checked beforehand)."""
     if name not in atlas.surface_labels:
         return np.zeros(len(model), dtype=np.int64)
-    vertices = atlas.surface_labels[name]
-    n_data = model.nvertices[name]
-    if n_data != len(vertices):
-        raise ValueError(
-            f"{atlas.image_path} has {len(vertices)} vertices on "
-            f"{name}, but {data_path} has {n_data}: the atlas is on another "
-            "surface mesh (density); use one on the data's mesh"
-        )
-    return vertices[model.vertex]
+    return atlas.surface_labels[name][model.vertex]
+
+
+def check_same_mesh(atlas_path, atlas_vertices: dict, data_path, models) -> None:
+    """Raise unless every surface of the data has the atlas's vertex count.
+
+    Parameters
+    ----------
+    atlas_path, data_path : str or Path
+        The files, for the message.
+    atlas_vertices : dict
+        Structure name -> vertices of the atlas's mesh of that surface.
+    models : nibabel.cifti2.BrainModelAxis
+        The data's grayordinates.
+    """
+    for name, n_data in models.nvertices.items():
+        n_atlas = atlas_vertices.get(name, n_data)
+        if n_atlas != n_data:
+            raise ValueError(
+                f"{atlas_path} has {n_atlas} vertices on {name}, but {data_path} "
+                f"has {n_data}: the atlas is on another fsLR mesh (density) than "
+                "the data; use one on the data's mesh"
+            )
 
 
 def _check_volume_space(atlas, models, data_path) -> None:
@@ -354,13 +384,15 @@ def grayordinate_labels(
         a region has no grayordinate in the data.
     """
     labels = np.zeros(len(models), dtype=np.int64)
+    surface_vertices = {name: len(v) for name, v in atlas.surface_labels.items()}
+    check_same_mesh(atlas.image_path, surface_vertices, data_path, models)
     if models.volume_mask.any() and atlas.volume is not None:
         _check_volume_space(atlas, models, data_path)
     for name, piece, model in models.iter_structures():
         if model.volume_mask.any():
             labels[piece] = _volume_grayordinate_labels(atlas, name, model, data_path)
         else:
-            labels[piece] = _surface_grayordinate_labels(atlas, name, model, data_path)
+            labels[piece] = _surface_grayordinate_labels(atlas, name, model)
     empty = sorted(set(atlas.regions["index"]) - set(np.unique(labels).tolist()))
     if empty:
         names = atlas.regions.set_index("index").loc[empty, "name"].tolist()
@@ -371,15 +403,14 @@ def grayordinate_labels(
     return labels
 
 
-def averaging_matrix(atlas: GrayordinateAtlas, labels: np.ndarray) -> sparse.csr_matrix:
-    """Sparse (regions, grayordinates) matrix whose product gives region means."""
-    row_of_label = {label: row for row, label in enumerate(atlas.regions["index"])}
-    columns = np.flatnonzero(labels)
-    rows = np.array([row_of_label[label] for label in labels[columns]], dtype=np.int64)
-    counts = np.bincount(rows, minlength=len(row_of_label)).astype(float)
-    return sparse.csr_matrix(
-        (1.0 / counts[rows], (rows, columns)), shape=(len(row_of_label), len(labels))
-    )
+def _region_averaging(atlas: GrayordinateAtlas, data_path):
+    """A dense CIFTI, its brain models and the matrix of its region means."""
+    image = load_cifti(data_path, "dense time series")
+    if image.ndim != 2:
+        raise ValueError(f"{data_path}: expected a 2D dense CIFTI, got {image.ndim}D")
+    models = brain_models(image, data_path)
+    labels = grayordinate_labels(atlas, models, data_path)
+    return image, models, label_averaging_matrix(labels, atlas.regions)
 
 
 def _column_chunks(image, n_columns: int, chunk_columns: int | None) -> Iterator:
@@ -421,11 +452,7 @@ def region_means(
         Naming the files for data that are not a dense CIFTI, an atlas on
         another mesh or grid, or a region with no grayordinate in the data.
     """
-    image = _load_cifti(data_path, "dense time series")
-    if image.ndim != 2:
-        raise ValueError(f"{data_path}: expected a 2D dense CIFTI, got {image.ndim}D")
-    models = _brain_models(image, data_path)
-    weights = averaging_matrix(atlas, grayordinate_labels(atlas, models, data_path))
+    image, models, weights = _region_averaging(atlas, data_path)
     weights = weights.tocsc()
     means = np.zeros((image.shape[0], len(atlas.regions)))
     for columns, values in _column_chunks(image, len(models), chunk_columns):
@@ -436,17 +463,15 @@ def region_means(
 # -- positions, for figures ----------------------------------------------------
 
 
-def _surface_coordinates(surfaces: dict, name: str) -> np.ndarray:
-    """Vertex coordinates (mm) of a surface GIFTI named for a structure."""
-    hemisphere = "left" if name.endswith("LEFT") else "right"
-    image = nib.load(surfaces[hemisphere])
+def _surface_coordinates(path) -> np.ndarray:
+    """Vertex coordinates (mm) of a surface GIFTI."""
     pointsets = [
         array.data
-        for array in image.darrays
+        for array in nib.load(path).darrays
         if array.intent == nib.nifti1.intent_codes["NIFTI_INTENT_POINTSET"]
     ]
     if not pointsets:
-        raise ValueError(f"{surfaces[hemisphere]}: no vertex coordinates (POINTSET)")
+        raise ValueError(f"{path}: no vertex coordinates (POINTSET)")
     return np.asarray(pointsets[0], dtype=float)
 
 
@@ -462,16 +487,16 @@ def grayordinate_positions(models, surfaces: dict) -> np.ndarray:
     positions = np.zeros((len(models), 3))
     for name, piece, model in models.iter_structures():
         if model.volume_mask.any():
-            voxels = np.c_[model.voxel, np.ones(len(model))]
-            positions[piece] = (voxels @ models.affine.T)[:, :3]
-        else:
-            coordinates = _surface_coordinates(surfaces, name)
-            if len(coordinates) != model.nvertices[name]:
-                raise ValueError(
-                    f"{surfaces['left' if name.endswith('LEFT') else 'right']} has "
-                    f"{len(coordinates)} vertices, the data {model.nvertices[name]}"
-                )
-            positions[piece] = coordinates[model.vertex]
+            positions[piece] = nib.affines.apply_affine(models.affine, model.voxel)
+            continue
+        surface = surfaces["left" if name.endswith("LEFT") else "right"]
+        coordinates = _surface_coordinates(surface)
+        if len(coordinates) != model.nvertices[name]:
+            raise ValueError(
+                f"{surface} has {len(coordinates)} vertices, the data "
+                f"{model.nvertices[name]}"
+            )
+        positions[piece] = coordinates[model.vertex]
     return positions
 
 
@@ -493,7 +518,5 @@ def region_centroids(
     numpy.ndarray
         (regions, 3), in region order.
     """
-    image = _load_cifti(data_path, "dense time series")
-    models = _brain_models(image, data_path)
-    weights = averaging_matrix(atlas, grayordinate_labels(atlas, models, data_path))
+    _, models, weights = _region_averaging(atlas, data_path)
     return weights @ grayordinate_positions(models, surfaces)

@@ -103,6 +103,32 @@ def check_region_table(regions: pd.DataFrame, in_atlas: set, labels_path, atlas)
         )
 
 
+def read_label_volume(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read a 3D integer label NIfTI (a 4D image of one volume is accepted).
+
+    Returns
+    -------
+    labels : numpy.ndarray
+        3D int64 labels, 0 = background.
+    affine : numpy.ndarray
+        The image's affine.
+
+    Raises
+    ------
+    ValueError
+        Naming the file when the image is not 3D or holds non-integers.
+    """
+    image = nib.load(path)
+    labels = np.asarray(image.dataobj)
+    if labels.ndim == 4 and labels.shape[3] == 1:
+        labels = labels[..., 0]
+    if labels.ndim != 3:
+        raise ValueError(f"{path}: an atlas must be a 3D label image")
+    if not np.allclose(labels, np.round(labels)):
+        raise ValueError(f"{path}: labels must be integers")
+    return np.round(labels).astype(np.int64), image.affine
+
+
 def load_atlas(image_path: str | Path, labels_path: str | Path) -> Atlas:
     """Read an atlas and check that its image and its table agree.
 
@@ -123,15 +149,7 @@ def load_atlas(image_path: str | Path, labels_path: str | Path) -> Atlas:
         Naming both files when the image holds labels the table lacks, or the
         table lists regions with no voxel in the image.
     """
-    image = nib.load(image_path)
-    labels = np.asarray(image.dataobj)
-    if labels.ndim == 4 and labels.shape[3] == 1:
-        labels = labels[..., 0]
-    if labels.ndim != 3:
-        raise ValueError(f"{image_path}: an atlas must be a 3D label image")
-    if not np.allclose(labels, np.round(labels)):
-        raise ValueError(f"{image_path}: labels must be integers")
-    labels = np.round(labels).astype(np.int64)
+    labels, affine = read_label_volume(image_path)
     regions = read_region_table(labels_path)
     in_image = set(np.unique(labels[labels != 0]).tolist())
     check_region_table(regions, in_image, labels_path, image_path)
@@ -139,7 +157,7 @@ def load_atlas(image_path: str | Path, labels_path: str | Path) -> Atlas:
         image_path=Path(image_path),
         labels_path=Path(labels_path),
         labels=labels,
-        affine=image.affine,
+        affine=affine,
         regions=regions,
     )
 
@@ -174,13 +192,32 @@ def averaging_matrix(atlas: Atlas, order: str = "C") -> sparse.csr_matrix:
     scipy.sparse.csr_matrix
         Each row holds ``1 / n_voxels`` at the region's voxels.
     """
-    flat = atlas.labels.ravel(order=order)
-    row_of_label = {label: row for row, label in enumerate(atlas.regions["index"])}
-    voxels = np.flatnonzero(flat)
-    rows = np.array([row_of_label[label] for label in flat[voxels]], dtype=np.int64)
+    return label_averaging_matrix(atlas.labels.ravel(order=order), atlas.regions)
+
+
+def label_averaging_matrix(
+    labels: np.ndarray, regions: pd.DataFrame
+) -> sparse.csr_matrix:
+    """Sparse (regions, elements) matrix of region means over labelled elements.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        1D label of every element (voxel or grayordinate), 0 = none.
+    regions : pandas.DataFrame
+        The region table; its ``index`` order is the row order.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Each row holds ``1 / n_elements`` at the region's elements.
+    """
+    row_of_label = {label: row for row, label in enumerate(regions["index"])}
+    columns = np.flatnonzero(labels)
+    rows = np.array([row_of_label[label] for label in labels[columns]], dtype=np.int64)
     counts = np.bincount(rows, minlength=len(row_of_label)).astype(float)
     return sparse.csr_matrix(
-        (1.0 / counts[rows], (rows, voxels)), shape=(len(row_of_label), flat.size)
+        (1.0 / counts[rows], (rows, columns)), shape=(len(row_of_label), labels.size)
     )
 
 
@@ -229,14 +266,7 @@ def region_centroids(atlas: Atlas) -> np.ndarray:
     numpy.ndarray
         (regions, 3), in region order.
     """
-    voxels = np.argwhere(atlas.labels != 0)
-    labels = atlas.labels[tuple(voxels.T)]
-    row_of_label = {label: row for row, label in enumerate(atlas.regions["index"])}
-    rows = np.array([row_of_label[label] for label in labels])
-    counts = np.bincount(rows, minlength=len(atlas.regions))
-    sums = np.stack(
-        [np.bincount(rows, voxels[:, axis], len(atlas.regions)) for axis in range(3)],
-        axis=1,
-    )
-    centres = sums / counts[:, None]
-    return centres @ atlas.affine[:3, :3].T + atlas.affine[:3, 3]
+    voxels = np.flatnonzero(atlas.labels.ravel())
+    ijk = np.column_stack(np.unravel_index(voxels, atlas.labels.shape))
+    centres = averaging_matrix(atlas)[:, voxels] @ ijk
+    return nib.affines.apply_affine(atlas.affine, centres)
