@@ -66,7 +66,39 @@ def _add_simulate(subcommands) -> None:
         help="also write fMRIPrep-style CIFTI-2 BOLD (space fsLR, den 91k) and "
         "the atlas as grayordinates (dlabel, subcortical labels, surfaces)",
     )
+    _add_mess_options(parser)
     parser.set_defaults(handler=_run_simulate)
+
+
+def _add_mess_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the real-data mess the simulated study carries."""
+    mess = parser.add_argument_group(
+        "real data's mess",
+        "By default the runs carry non-steady-state volumes (flagged by "
+        "non_steady_state_outlierXX confound columns), head jerks with BOLD "
+        "artefacts (some in a run's last volumes) and integer ratings with "
+        "plateaus; ground_truth.json lists every artefact's volumes.",
+    )
+    mess.add_argument(
+        "--clean",
+        action="store_true",
+        help="no artefacts: continuous ratings, no non-steady-state volumes or jerks",
+    )
+    mess.add_argument(
+        "--unpadded-sessions",
+        action="store_true",
+        help="label sessions 1..N instead of 01..N, without sessions.tsv",
+    )
+    mess.add_argument(
+        "--missing-run",
+        action="store_true",
+        help="leave out one run of one session per subject",
+    )
+    mess.add_argument(
+        "--variable-run-length",
+        action="store_true",
+        help="shorten about half of the runs by 10-20%%",
+    )
 
 
 def _run_simulate(args: argparse.Namespace) -> None:
@@ -82,12 +114,16 @@ def _run_simulate(args: argparse.Namespace) -> None:
         tr=args.tr,
         seed=args.seed,
         cifti=args.cifti,
+        artifacts=not args.clean,
+        unpadded_sessions=args.unpadded_sessions,
+        missing_run=args.missing_run,
+        variable_run_length=args.variable_run_length,
     )
     print(
         f"simulated {args.subjects} subjects x {args.sessions} sessions x "
         f"{args.runs} runs of {args.volumes} volumes (TR {args.tr:g} s, "
-        f"seed {args.seed}{', with CIFTI' if args.cifti else ''}) into "
-        f"{args.out_dir}"
+        f"seed {args.seed}{', with CIFTI' if args.cifti else ''}"
+        f"{', clean' if args.clean else ', with artefacts'}) into {args.out_dir}"
     )
 
 

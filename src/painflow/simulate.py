@@ -20,9 +20,14 @@ Generative model of one run:
   with nuisance = physiological components (the exact aCompCor columns), linear
   motion effects, a non-linear artifact on motion spikes and slow drifts.
 
+The confounds tables are built by :mod:`painflow.simconfounds`. On request the
+study carries real data's mess: artefacts (:mod:`painflow.simartifacts`) and an
+untidy design (:mod:`painflow.simdesign`); without it every file is as it was.
+
 Every random draw comes from a generator seeded by ``[seed, subject]``,
 ``[seed, subject, session]`` or ``[seed, subject, session, run]`` (1-based), so
-adding subjects, sessions or runs leaves the files already simulated unchanged.
+adding subjects, sessions or runs leaves the files already simulated unchanged;
+the mess draws from named streams of its own.
 """
 
 from __future__ import annotations
@@ -46,11 +51,19 @@ from nilearn.image import resample_img
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import lfilter
 
-from painflow import __version__
+from painflow import __version__, simartifacts
 from painflow.atlases import aal_network
 from painflow.bids import bids_name, bids_path
-from painflow.confounds import MOTION_COLUMNS, framewise_displacement, motion_in_mm
+from painflow.confounds import motion_in_mm
 from painflow.fileio import atomic_path, write_bytes, write_json, write_tsv
+from painflow.simartifacts import ArtifactParameters
+from painflow.simconfounds import (
+    COMPCOR_MASKS,
+    N_COMPCOR,
+    compcor_metadata,
+    confounds_table,
+)
+from painflow.simdesign import Mess
 
 if TYPE_CHECKING:
     from painflow.simcifti import Grayordinates
@@ -61,15 +74,8 @@ ATLAS_NAME = "AAL"
 RATING_RECORDING = "rating"
 RATING_COLUMN = "pain"
 BIDS_VERSION = "1.10.0"
-N_COMPCOR = 5  # components per aCompCor mask
-COMPCOR_MASKS = ("CSF", "WM", "combined")  # column order of a_comp_cor_XX
-FMRIPREP_COSINE_PERIOD = 128.0  # s, cutoff of fMRIPrep's discrete cosine basis
 FIRST_SCAN = datetime.datetime(2024, 1, 8, 9, 0)
 
-# Tissue means of the ``csf`` and ``white_matter`` columns relative to the gray
-# matter baseline (T2*-weighted contrast: CSF brighter, white matter darker).
-_CSF_CONTRAST = 1.3
-_WM_CONTRAST = 0.9
 # Image data are mostly noise: higher gzip levels cost much time, save little.
 _GZIP_LEVEL = 1
 _RATING_DECIMALS = 2
@@ -276,6 +282,9 @@ class _Run:
     motion: np.ndarray  # (volumes, 6): mm and radians
     compcor: np.ndarray  # (volumes, 15) unit-norm columns, CSF/WM/combined
     compcor_amplitudes: np.ndarray  # (15,)
+    spike_volumes: np.ndarray  # volumes of the random motion spikes
+    spike_sizes: np.ndarray  # their sizes (mm)
+    non_steady_state: int = 0  # non-steady-state volumes at the start
 
 
 # -- random streams -----------------------------------------------------------
@@ -483,7 +492,7 @@ def simulate_motion(
     -------
     motion : numpy.ndarray
         (volumes, 6): translations in mm, rotations in radians, in the order
-        of :data:`MOTION_COLUMNS`.
+        of :data:`painflow.confounds.MOTION_COLUMNS`.
     spike_volumes : numpy.ndarray
         Volumes displaced by a spike (the head returns on the next volume).
     spike_sizes : numpy.ndarray
@@ -503,30 +512,6 @@ def simulate_motion(
     motion = displacement.copy()
     motion[:, 3:] /= params.head_radius
     return motion, spike_volumes, spike_sizes
-
-
-def power_framewise_displacement(
-    motion: np.ndarray, tr: float, head_radius: float = 50.0
-) -> np.ndarray:
-    """Power's framewise displacement as fMRIPrep writes it: unfiltered, NaN first.
-
-    Parameters
-    ----------
-    motion : numpy.ndarray
-        (volumes, 6): translations in mm, rotations in radians.
-    tr : float
-        Repetition time (s).
-    head_radius : float
-
-    Returns
-    -------
-    numpy.ndarray
-    """
-    fd = framewise_displacement(
-        motion, tr, low_pass_hz=None, head_radius_mm=head_radius
-    )
-    fd[0] = np.nan
-    return fd
 
 
 def compcor_series(
@@ -563,56 +548,6 @@ def compcor_amplitudes(params: SimulationParameters) -> np.ndarray:
     """Amplitude of each aCompCor component (decaying within each mask)."""
     decay = params.physio_amplitude * params.physio_decay ** np.arange(N_COMPCOR)
     return np.tile(decay, len(COMPCOR_MASKS))
-
-
-def dct_basis(n_volumes: int, tr: float, period: float = FMRIPREP_COSINE_PERIOD):
-    """Discrete cosine high-pass basis as in fMRIPrep's ``cosineXX`` columns.
-
-    Parameters
-    ----------
-    n_volumes : int
-    tr : float
-    period : float
-        Cutoff period (s); fMRIPrep uses 128 s.
-
-    Returns
-    -------
-    numpy.ndarray
-        (volumes, k) unit-norm cosines of the frequencies below ``1 / period``,
-        without the constant.
-    """
-    order = max(int(np.floor(2 * n_volumes * tr / period)), 1)
-    samples = np.arange(n_volumes) + 0.5
-    k = np.arange(1, order)
-    return np.sqrt(2.0 / n_volumes) * np.cos(np.pi / n_volumes * np.outer(samples, k))
-
-
-def dvars(voxels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """DVARS and standardized DVARS of voxel time series, NaN for volume 0.
-
-    Parameters
-    ----------
-    voxels : numpy.ndarray
-        (volumes, voxels).
-
-    Returns
-    -------
-    dvars, std_dvars : numpy.ndarray
-        Root mean square over voxels of the temporal difference, and the same
-        divided by its expectation under stationarity (Nichols' robust
-        estimate from each voxel's interquartile range and lag-1
-        autocorrelation).
-    """
-    voxels = np.asarray(voxels, dtype=float)
-    value = np.sqrt(np.mean(np.diff(voxels, axis=0) ** 2, axis=1))
-    trend = np.vstack([np.ones(len(voxels)), np.arange(len(voxels))]).T
-    residual = voxels - trend @ np.linalg.lstsq(trend, voxels, rcond=None)[0]
-    q75, q25 = np.percentile(residual, [75, 25], axis=0)
-    sd = (q75 - q25) / 1.349
-    ar1 = np.sum(residual[1:] * residual[:-1], axis=0) / np.sum(residual**2, axis=0)
-    expected = np.mean(np.sqrt(2.0 * (1.0 - ar1)) * sd)
-    value = np.concatenate([[np.nan], value])
-    return value, value / expected
 
 
 # -- subjects and runs ----------------------------------------------------------
@@ -697,18 +632,6 @@ def _slow_drifts(
     return linear + amplitude * np.cos(2 * np.pi * times[:, None] / period + phase)
 
 
-def _spike_artifacts(
-    rng: np.random.Generator,
-    spike_sizes: np.ndarray,
-    n_voxels: int,
-    params: SimulationParameters,
-) -> np.ndarray:
-    """Non-linear artifact of each spike: a global shift plus voxel noise."""
-    shared = rng.standard_normal((spike_sizes.size, 1))
-    local = rng.standard_normal((spike_sizes.size, n_voxels))
-    return params.spike_artifact_amplitude * spike_sizes[:, None] * (shared + local)
-
-
 def _simulate_run(
     atlas: AtlasGrid,
     subject: _Subject,
@@ -741,7 +664,9 @@ def _simulate_run(
     voxels += physio @ subject.physio_loadings
     voxels += motion_in_mm(motion, params.head_radius) @ subject.motion_loadings
     voxels += _slow_drifts(rng, n_volumes, tr, n_voxels, params)
-    voxels[spike_volumes] += _spike_artifacts(rng, spike_sizes, n_voxels, params)
+    voxels[spike_volumes] += simartifacts.motion_artifacts(
+        rng, spike_sizes, n_voxels, params.spike_artifact_amplitude
+    )
     bold = (subject.baseline + params.bold_scale * voxels).astype(np.float32)
 
     recorded = times >= 0
@@ -753,117 +678,41 @@ def _simulate_run(
         motion=motion,
         compcor=compcor,
         compcor_amplitudes=amplitudes,
+        spike_volumes=spike_volumes,
+        spike_sizes=spike_sizes,
     )
 
 
-# -- fMRIPrep-style confounds ---------------------------------------------------
-
-
-def _with_expansions(name: str, values: np.ndarray) -> dict:
-    """A confound with fMRIPrep's derivative and power expansions."""
-    derivative = np.concatenate([[np.nan], np.diff(values)])
-    return {
-        name: values,
-        f"{name}_derivative1": derivative,
-        f"{name}_power2": values**2,
-        f"{name}_derivative1_power2": derivative**2,
-    }
-
-
-def confounds_table(
-    bold: np.ndarray,
-    motion: np.ndarray,
-    compcor: np.ndarray,
-    compcor_amplitude: np.ndarray,
+def _add_artifacts(
+    run: _Run,
+    subject: _Subject,
     tr: float,
     params: SimulationParameters,
-) -> pd.DataFrame:
-    """Build an fMRIPrep-style confounds table of a run.
-
-    Parameters
-    ----------
-    bold : numpy.ndarray
-        (volumes, voxels) preprocessed BOLD inside the brain mask.
-    motion : numpy.ndarray
-        (volumes, 6) motion parameters (mm, radians).
-    compcor : numpy.ndarray
-        (volumes, 15) aCompCor columns: CSF, WM, combined.
-    compcor_amplitude : numpy.ndarray
-        (15,) amplitude of each component in the data.
-    tr : float
-    params : SimulationParameters
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``global_signal``, ``csf``, ``white_matter`` and the six motion
-        parameters with their ``_derivative1``, ``_power2`` and
-        ``_derivative1_power2`` expansions, ``framewise_displacement``,
-        ``dvars``, ``std_dvars``, ``a_comp_cor_XX`` and ``cosineXX``.
-    """
-    n_volumes = len(bold)
-    scaled = compcor * compcor_amplitude * np.sqrt(n_volumes)
-    tissue = {
-        "csf": _CSF_CONTRAST * params.baseline_intensity
-        + params.bold_scale * scaled[:, :N_COMPCOR].sum(axis=1),
-        "white_matter": _WM_CONTRAST * params.baseline_intensity
-        + params.bold_scale * scaled[:, N_COMPCOR : 2 * N_COMPCOR].sum(axis=1),
-    }
-    columns = _with_expansions("global_signal", bold.mean(axis=1, dtype=float))
-    for name, values in tissue.items():
-        columns.update(_with_expansions(name, values))
-    dvars_value, std_dvars = dvars(bold)
-    columns["std_dvars"] = std_dvars
-    columns["dvars"] = dvars_value
-    columns["framewise_displacement"] = power_framewise_displacement(
-        motion, tr, params.head_radius
+    artifacts: ArtifactParameters,
+    keys: tuple,
+) -> tuple[_Run, list[dict]]:
+    """Plant a run's artefacts (:mod:`painflow.simartifacts`)."""
+    signals = simartifacts.RunSignals(
+        bold=run.bold,
+        motion=run.motion,
+        ratings=run.ratings,
+        motion_response=params.bold_scale * subject.motion_loadings,
+        artifact_scale=params.bold_scale * params.spike_artifact_amplitude,
+        head_radius=params.head_radius,
+        rating_frequency=params.rating_sampling_frequency,
     )
-    for i in range(compcor.shape[1]):
-        columns[f"a_comp_cor_{i:02d}"] = compcor[:, i]
-    for i, cosine in enumerate(dct_basis(n_volumes, tr).T):
-        columns[f"cosine{i:02d}"] = cosine
-    for i, name in enumerate(MOTION_COLUMNS):
-        columns.update(_with_expansions(name, motion[:, i]))
-    return pd.DataFrame(columns)
-
-
-def compcor_metadata(compcor_amplitude: np.ndarray, n_volumes: int) -> dict:
-    """FMRIPrep's JSON description of the ``a_comp_cor_XX`` columns.
-
-    Each mask's simulated signal consists of its components only, so the
-    variance explained is relative to their sum.
-
-    Parameters
-    ----------
-    compcor_amplitude : numpy.ndarray
-        (15,) amplitudes of the CSF, WM and combined components.
-    n_volumes : int
-
-    Returns
-    -------
-    dict
-        Column name to {Method, Mask, Retained, SingularValue,
-        VarianceExplained, CumulativeVarianceExplained}.
-    """
-    metadata = {}
-    for m, mask in enumerate(COMPCOR_MASKS):
-        singular = compcor_amplitude[m * N_COMPCOR : (m + 1) * N_COMPCOR] * np.sqrt(
-            n_volumes
-        )
-        total = np.sum(singular**2)
-        explained = singular**2 / total if total > 0 else np.zeros(N_COMPCOR)
-        for i in range(N_COMPCOR):
-            metadata[f"a_comp_cor_{m * N_COMPCOR + i:02d}"] = {
-                "Method": "aCompCor",
-                "Mask": mask,
-                "Retained": True,
-                "SingularValue": round(float(singular[i]), 8),
-                "VarianceExplained": round(float(explained[i]), 8),
-                "CumulativeVarianceExplained": round(
-                    float(explained[: i + 1].sum()), 8
-                ),
-            }
-    return metadata
+    messy, events = simartifacts.add_artifacts(
+        signals, tr, artifacts, keys[0], keys[1:]
+    )
+    flagged = [e["volumes"] for e in events if e["kind"] == "non_steady_state"]
+    run = dataclasses.replace(
+        run,
+        bold=messy.bold,
+        motion=messy.motion,
+        ratings=messy.ratings,
+        non_steady_state=len(flagged[0]) if flagged else 0,
+    )
+    return run, events
 
 
 # -- writing --------------------------------------------------------------------
@@ -958,10 +807,10 @@ def _write_run(
     atlas: AtlasGrid,
     params: SimulationParameters,
 ) -> list[tuple[Path, nib.Nifti1Image]]:
-    """Write the sidecars, ratings and confounds of a run; return its images.
+    """Write the sidecars, ratings and confounds of a run.
 
     The images (raw and preprocessed BOLD) are returned with their paths, for
-    the caller to write in the background.
+    the caller to write in the background, and so is the confounds table.
     """
     out_dir, fmriprep_dir, tr = design.out_dir, design.fmriprep_dir, design.tr
     n_volumes = len(run.bold)
@@ -1003,17 +852,21 @@ def _write_run(
         {"RepetitionTime": tr, "SkullStripped": True, "TaskName": TASK},
     )
     confounds = {**entities, "desc": "confounds"}
-    write_tsv(
-        bids_path(fmriprep_dir, confounds, "timeseries", ".tsv"),
-        confounds_table(
-            run.bold, run.motion, run.compcor, run.compcor_amplitudes, tr, params
-        ),
+    table = confounds_table(
+        run.bold,
+        run.motion,
+        run.compcor,
+        run.compcor_amplitudes,
+        tr,
+        params,
+        run.non_steady_state,
     )
+    write_tsv(bids_path(fmriprep_dir, confounds, "timeseries", ".tsv"), table)
     write_json(
         bids_path(fmriprep_dir, confounds, "timeseries", ".json"),
         compcor_metadata(run.compcor_amplitudes, n_volumes),
     )
-    return images
+    return images, table
 
 
 def _dataset_description(kind: str) -> dict:
@@ -1098,6 +951,7 @@ class _Design:
     n_volumes: int
     tr: float
     seed: int
+    mess: Mess = Mess()
 
     @property
     def fmriprep_dir(self) -> Path:
@@ -1109,7 +963,12 @@ class _Design:
 
     @property
     def sessions(self) -> list[str]:
-        return [f"{t:02d}" for t in range(1, self.n_sessions + 1)]
+        return [self.mess.session_label(t) for t in range(1, self.n_sessions + 1)]
+
+    def runs(self, subject: int, session: int) -> list[tuple[int, int]]:
+        """The (run, volumes) of a session, 1-based indices."""
+        shape = (self.n_sessions, self.n_runs, self.n_volumes)
+        return self.mess.runs(self.seed, subject, session, shape)
 
     def check(self) -> None:
         """Raise ValueError for a design that cannot be simulated."""
@@ -1121,6 +980,7 @@ class _Design:
             raise ValueError(f"n_volumes must be an integer >= {2 * N_COMPCOR}")
         if not self.tr > 0:
             raise ValueError(f"tr must be positive, got {self.tr}")
+        self.mess.check(self.n_runs, self.n_volumes, 2 * N_COMPCOR)
         if int(self.seed) != self.seed or not 0 <= self.seed < _MAX_SEED:
             raise ValueError(f"seed must be an integer in [0, 2**32), got {self.seed}")
 
@@ -1165,42 +1025,74 @@ def _simulate_subject(
     params: SimulationParameters,
     writer: _ImageWriter,
     grayordinates: Grayordinates | None = None,
-) -> dict:
-    """Simulate and write every session of a subject; return its pain levels.
+) -> tuple[dict, list[dict]]:
+    """Simulate and write every session of a subject.
 
     With ``grayordinates``, every run is also written as a CIFTI dtseries.
+    Returns the sessions' pain levels and, for a messy design, a record of
+    every run (:func:`_run_record`).
     """
     first = design.sessions[0]
     _write_anat(design.out_dir, {"subject": subject.label, "session": first})
-    levels, acq_times = {}, []
+    levels, acq_times, records = {}, [], []
     for t, session in enumerate(design.sessions, start=1):
         rng = _rng(design.seed, index, t)
         levels[session], acq_time = _session_draws(rng, subject, t, params)
         acq_times.append(acq_time)
-        for r in range(1, design.n_runs + 1):
+        for r, n_volumes in design.runs(index, t):
             run = _simulate_run(
                 atlas,
                 subject,
                 levels[session],
                 _rng(design.seed, index, t, r),
-                design.n_volumes,
+                n_volumes,
                 design.tr,
                 params,
             )
+            events = simartifacts.spike_events(run.spike_volumes, run.spike_sizes)
+            if design.mess.artifacts is not None:
+                keys = (design.seed, index, t, r)
+                run, planted = _add_artifacts(
+                    run, subject, design.tr, params, design.mess.artifacts, keys
+                )
+                events = planted + events
             entities = {
                 "subject": subject.label,
                 "session": session,
                 "task": TASK,
                 "run": str(r),
             }
-            images = _write_run(design, entities, run, atlas, params)
+            images, confounds = _write_run(design, entities, run, atlas, params)
+            if design.mess.active:
+                flags = simartifacts.censoring_flags(
+                    confounds, design.tr, params.head_radius
+                )
+                detected = simartifacts.with_detection(events, flags)
+                records.append(_run_record(entities, n_volumes, detected))
             if grayordinates is not None:
                 images += grayordinates.run_images(
                     design.out_dir, design.fmriprep_dir, entities, run.bold, design.tr
                 )
             writer.submit(images)
+    if not design.mess.unpadded_sessions:  # real unpadded datasets often have none
+        _write_sessions_table(design, subject.label, acq_times)
+    return levels, records
+
+
+def _run_record(entities: dict, n_volumes: int, events: list[dict]) -> dict:
+    """A run's entry in the ground truth: its identity, length and artefacts."""
+    return {
+        "subject": entities["subject"],
+        "session": entities["session"],
+        "run": entities["run"],
+        "n_volumes": n_volumes,
+        "artifacts": events,
+    }
+
+
+def _write_sessions_table(design: _Design, subject: str, acq_times: list) -> None:
     write_tsv(
-        bids_path(design.out_dir, {"subject": subject.label}, "sessions", ".tsv", None),
+        bids_path(design.out_dir, {"subject": subject}, "sessions", ".tsv", None),
         pd.DataFrame(
             {
                 "session_id": [f"ses-{t}" for t in design.sessions],
@@ -1208,7 +1100,6 @@ def _simulate_subject(
             }
         ),
     )
-    return levels
 
 
 def _ground_truth(
@@ -1216,8 +1107,13 @@ def _ground_truth(
     params: SimulationParameters,
     subjects: dict,
     cifti_atlas: dict | None = None,
+    runs: list[dict] | None = None,
 ) -> dict:
-    """The ground truth document: design, parameters and per-subject truth."""
+    """The ground truth document: design, parameters and per-subject truth.
+
+    A messy design adds ``mess`` (its options) and ``runs`` (per run, the
+    volumes with artefacts).
+    """
     image_path, table_path = atlas_paths(design.out_dir, params.voxel_size)
     truth = {
         "atlas": {
@@ -1243,6 +1139,9 @@ def _ground_truth(
     }
     if cifti_atlas is not None:
         truth["cifti_atlas"] = cifti_atlas
+    if design.mess.active:
+        truth["mess"] = design.mess.as_dict()
+        truth["runs"] = runs
     return truth
 
 
@@ -1256,6 +1155,10 @@ def simulate_study(
     seed: int = 0,
     parameters: SimulationParameters | None = None,
     cifti: bool = False,
+    artifacts: bool | ArtifactParameters = False,
+    unpadded_sessions: bool = False,
+    missing_run: bool = False,
+    variable_run_length: bool = False,
 ) -> dict:
     """Simulate a study: raw BIDS, fMRIPrep-style derivatives, atlas, truth.
 
@@ -1278,6 +1181,18 @@ def simulate_study(
         Also write fMRIPrep-style CIFTI-2 outputs (space fsLR, den 91k) of
         every run and the atlas as grayordinates (see :mod:`painflow.simcifti`).
         Every other file is the same with or without them.
+    artifacts : bool or ArtifactParameters
+        Plant real data's artefacts (:mod:`painflow.simartifacts`):
+        non-steady-state volumes, head jerks (some at run ends) and integer
+        ratings with plateaus; True takes the default
+        :class:`~painflow.simartifacts.ArtifactParameters`. The underlying
+        pain, signal and noise stay those of the clean study.
+    unpadded_sessions : bool
+        Label sessions ``1..`` instead of ``01..`` and write no sessions.tsv.
+    missing_run : bool
+        Leave out one run of one session per subject (needs ``n_runs >= 2``).
+    variable_run_length : bool
+        Shorten about half of the runs by 10-20%.
 
     Returns
     -------
@@ -1286,7 +1201,15 @@ def simulate_study(
         atlas files, the design, the parameters and, per subject, the signal
         regions (``signal_region_indices`` and ``signal_region_names``),
         ``delay_seconds``, ``gain`` and ``session_pain_levels``; with
-        ``cifti``, also ``cifti_atlas`` (the grayordinate atlas files).
+        ``cifti``, also ``cifti_atlas`` (the grayordinate atlas files). With
+        any of the last four options, also ``mess`` (the options and the
+        censoring rules' thresholds) and ``runs``: per run ``subject``,
+        ``session``, ``run``, ``n_volumes`` and ``artifacts``, a list of
+        events with ``kind`` (``non_steady_state``, ``jerk`` or ``spike``, the
+        clean model's small random spikes), ``volumes`` (0-based), for jerks
+        and spikes ``size_mm``, for jerks ``at_run_end``, and ``detected_by``:
+        the rules that flag all its volumes (``non_steady_state_outlier``,
+        ``filtered_fd``, ``std_dvars``).
 
     Raises
     ------
@@ -1295,7 +1218,18 @@ def simulate_study(
         signal regions.
     """
     params = parameters or SimulationParameters()
-    design = _Design(Path(out_dir), n_subjects, n_sessions, n_runs, n_volumes, tr, seed)
+    if artifacts is True:
+        artifacts = ArtifactParameters()
+    design = _Design(
+        Path(out_dir),
+        n_subjects,
+        n_sessions,
+        n_runs,
+        n_volumes,
+        tr,
+        seed,
+        Mess(artifacts or None, unpadded_sessions, missing_run, variable_run_length),
+    )
     design.check()
     atlas = load_aal_atlas(params.voxel_size)
     signal_sets = draw_signal_regions(atlas, n_subjects, params, seed)
@@ -1307,16 +1241,17 @@ def simulate_study(
 
         grayordinates = simcifti.Grayordinates.from_atlas(atlas)
         cifti_atlas = simcifti.write_cifti_atlas(design.out_dir, atlas, grayordinates)
-    truth = {}
+    truth, runs = {}, []
     with ThreadPoolExecutor(max_workers=2) as pool:
         writer = _ImageWriter(pool)
         for s, label in enumerate(design.subjects, start=1):
             subject = _draw_subject(
                 atlas, label, signal_sets[s - 1], _rng(seed, s), params
             )
-            levels = _simulate_subject(
+            levels, records = _simulate_subject(
                 design, atlas, subject, s, params, writer, grayordinates
             )
+            runs += records
             rows = atlas.table.iloc[subject.signal_rows]
             truth[label] = {
                 "signal_region_indices": [int(i) for i in rows["index"]],
@@ -1327,6 +1262,6 @@ def simulate_study(
             }
         writer.wait()
     _write_dataset_files(design.out_dir, design.fmriprep_dir, design.subjects)
-    ground_truth = _ground_truth(design, params, truth, cifti_atlas)
+    ground_truth = _ground_truth(design, params, truth, cifti_atlas, runs)
     write_json(design.out_dir / "ground_truth.json", ground_truth)
     return ground_truth

@@ -1,0 +1,153 @@
+"""The design of a messy simulated study: which runs exist, their labels, lengths.
+
+Real studies are untidy: session labels are not zero-padded and come without
+a sessions.tsv, a run is missing, runs differ in length. :class:`Mess`
+gathers these options with the runs' artefacts
+(:class:`~painflow.simartifacts.ArtifactParameters`). Draws come from named
+streams (:func:`painflow.streams.step_rng`), so a clean study's draws are
+untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from painflow.simartifacts import ArtifactParameters, detection_rules
+from painflow.streams import step_rng
+
+# Range of the fraction of its volumes a shortened run loses, and how often.
+RUN_SHORTENING = (0.1, 0.2)
+SHORT_RUN_PROBABILITY = 0.5
+
+
+@dataclass(frozen=True)
+class Mess:
+    """The mess of a simulated study: artefacts and an untidy design.
+
+    Attributes
+    ----------
+    artifacts : ArtifactParameters or None
+        The runs' artefacts; None for clean runs.
+    unpadded_sessions : bool
+        Sessions labelled ``1..`` instead of ``01..``, without sessions.tsv.
+    missing_run : bool
+        One run of one session per subject left out.
+    variable_run_length : bool
+        About half of the runs 10-20% shorter.
+    """
+
+    artifacts: ArtifactParameters | None = None
+    unpadded_sessions: bool = False
+    missing_run: bool = False
+    variable_run_length: bool = False
+
+    @property
+    def active(self) -> bool:
+        """Whether the study carries any mess (clean studies stay as they were)."""
+        options = (self.unpadded_sessions, self.missing_run, self.variable_run_length)
+        return self.artifacts is not None or any(options)
+
+    def as_dict(self) -> dict:
+        """The options and the censoring rules' thresholds, for the ground truth."""
+        artifacts = self.artifacts
+        return {
+            "artifacts": None if artifacts is None else artifacts.as_dict(),
+            "unpadded_sessions": self.unpadded_sessions,
+            "missing_run": self.missing_run,
+            "variable_run_length": self.variable_run_length,
+            "detection_rules": detection_rules(),
+        }
+
+    def session_label(self, session: int) -> str:
+        """The label of a 1-based session index."""
+        return str(session) if self.unpadded_sessions else f"{session:02d}"
+
+    def check(self, n_runs: int, n_volumes: int, min_volumes: int) -> None:
+        """Raise ValueError when the design cannot carry this mess.
+
+        Parameters
+        ----------
+        n_runs, n_volumes : int
+            Runs per session and volumes per run.
+        min_volumes : int
+            The fewest volumes a run may have.
+        """
+        if self.missing_run and n_runs < 2:
+            raise ValueError("a missing run needs at least 2 runs per session")
+        shortest = int(round(n_volumes * (1.0 - RUN_SHORTENING[1])))
+        if self.variable_run_length and shortest < min_volumes:
+            raise ValueError(
+                f"n_volumes={n_volumes}: runs of variable length, up to "
+                f"{RUN_SHORTENING[1]:.0%} shorter, need at least {min_volumes}"
+            )
+
+    def runs(
+        self, seed: int, subject: int, session: int, shape: tuple[int, int, int]
+    ) -> list[tuple[int, int]]:
+        """The runs of a session: (1-based run index, volumes).
+
+        Parameters
+        ----------
+        seed : int
+            The study's seed.
+        subject, session : int
+            1-based indices.
+        shape : tuple of int
+            The design's sessions per subject, runs per session and volumes
+            per run.
+
+        Returns
+        -------
+        list of tuple of int
+        """
+        n_sessions, n_runs, n_volumes = shape
+        skipped = None
+        if self.missing_run:
+            skipped = missing_run(seed, subject, n_sessions, n_runs)
+        runs = []
+        for run in range(1, n_runs + 1):
+            length = n_volumes
+            if self.variable_run_length:
+                length = run_length(seed, (subject, session, run), n_volumes)
+            if (session, run) != skipped:
+                runs.append((run, length))
+        return runs
+
+
+def missing_run(seed: int, subject: int, n_sessions: int, n_runs: int) -> tuple:
+    """The (session, run) indices (1-based) of a subject's missing run.
+
+    Parameters
+    ----------
+    seed : int
+    subject : int
+        1-based subject index.
+    n_sessions, n_runs : int
+
+    Returns
+    -------
+    tuple of int
+    """
+    rng = step_rng(seed, "simulate missing run", subject)
+    return int(rng.integers(1, n_sessions + 1)), int(rng.integers(1, n_runs + 1))
+
+
+def run_length(seed: int, run_keys: tuple[int, int, int], n_volumes: int) -> int:
+    """A run's volumes when runs vary in length: about half are 10-20% shorter.
+
+    Parameters
+    ----------
+    seed : int
+    run_keys : tuple of int
+        1-based subject, session and run indices.
+    n_volumes : int
+        The full length.
+
+    Returns
+    -------
+    int
+    """
+    rng = step_rng(seed, "simulate run length", *run_keys)
+    shortened = rng.random() < SHORT_RUN_PROBABILITY
+    loss = rng.uniform(*RUN_SHORTENING)
+    return int(round(n_volumes * (1.0 - loss))) if shortened else n_volumes
