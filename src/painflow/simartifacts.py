@@ -430,9 +430,15 @@ def censoring_flags(confounds, tr: float, head_radius: float) -> dict:
         motion above 0.15 mm) and ``std_dvars`` (above 1.5).
     """
     motion = confounds[list(MOTION_COLUMNS)].to_numpy(float)
-    fd = framewise_displacement(
-        motion, tr, low_pass_hz=_FD_DEFAULTS.fd_low_pass_hz, head_radius_mm=head_radius
-    )
+    try:
+        fd = framewise_displacement(
+            motion,
+            tr,
+            low_pass_hz=_FD_DEFAULTS.fd_low_pass_hz,
+            head_radius_mm=head_radius,
+        )
+    except ValueError:  # a run shorter than the zero-phase filter's padding
+        fd = np.zeros(len(motion))
     flags = confounds.loc[:, confounds.columns.str.startswith(NON_STEADY_STATE_PREFIX)]
     std_dvars = confounds["std_dvars"].to_numpy(float)
     return {
