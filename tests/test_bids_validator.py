@@ -29,8 +29,32 @@ def validate(root: Path) -> list[dict]:
     return json.loads(completed.stdout)["issues"]["issues"]
 
 
+@pytest.fixture(scope="module")
+def messy_study(tmp_path_factory):
+    """Artefacts, unpadded sessions without sessions.tsv, a missing run and
+    runs of different lengths."""
+    root = tmp_path_factory.mktemp("messy")
+    simulate_study(
+        root,
+        n_subjects=2,
+        n_sessions=3,
+        n_runs=2,
+        n_volumes=30,
+        artifacts=True,
+        unpadded_sessions=True,
+        missing_run=True,
+        variable_run_length=True,
+    )
+    return root
+
+
 def test_the_simulated_dataset_has_no_validation_errors(study):
     errors = [issue for issue in validate(study) if issue["severity"] == "error"]
+    assert errors == []
+
+
+def test_the_messy_simulated_dataset_has_no_validation_errors(messy_study):
+    errors = [issue for issue in validate(messy_study) if issue["severity"] == "error"]
     assert errors == []
 
 

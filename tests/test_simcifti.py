@@ -322,3 +322,14 @@ def test_cli_simulate_cifti(tmp_path):
     assert (out / truth["cifti_atlas"]["image"]).is_file()
     image = nib.load(dtseries_path(out, "01"))
     assert image.shape[0] == 12
+    # the command's artefacts are in the grayordinates too: values are copied
+    data = np.asarray(image.dataobj)
+    volume = image.header.get_axis(1).volume_mask
+    nifti = np.asarray(nib.load(nifti_path(out, "01")).dataobj)
+    voxels = tuple(image.header.get_axis(1).voxel[volume].T)
+    np.testing.assert_array_equal(data[:, volume], nifti[voxels].T)
+    [run] = truth["runs"]
+    bright = run["artifacts"][0]
+    assert bright["kind"] == "non_steady_state"
+    means = data.mean(axis=1)
+    assert means[0] > 1.1 * np.median(means[len(bright["volumes"]) :])
