@@ -686,12 +686,17 @@ def _simulate_run(
 def _add_artifacts(
     run: _Run,
     subject: _Subject,
-    tr: float,
+    design: _Design,
     params: SimulationParameters,
-    artifacts: ArtifactParameters,
-    keys: tuple,
+    run_keys: tuple[int, int, int],
 ) -> tuple[_Run, list[dict]]:
-    """Plant a run's artefacts (:mod:`painflow.simartifacts`)."""
+    """Plant the design's artefacts in a run (:mod:`painflow.simartifacts`).
+
+    Returns the run and its artefact events, the clean model's spikes included.
+    """
+    events = simartifacts.spike_events(run.spike_volumes, run.spike_sizes)
+    if design.mess.artifacts is None:
+        return run, events
     signals = simartifacts.RunSignals(
         bold=run.bold,
         motion=run.motion,
@@ -701,10 +706,10 @@ def _add_artifacts(
         head_radius=params.head_radius,
         rating_frequency=params.rating_sampling_frequency,
     )
-    messy, events = simartifacts.add_artifacts(
-        signals, tr, artifacts, keys[0], keys[1:]
+    messy, planted = simartifacts.add_artifacts(
+        signals, design.tr, design.mess.artifacts, design.seed, run_keys
     )
-    flagged = [e["volumes"] for e in events if e["kind"] == "non_steady_state"]
+    flagged = [e["volumes"] for e in planted if e["kind"] == "non_steady_state"]
     run = dataclasses.replace(
         run,
         bold=messy.bold,
@@ -712,7 +717,7 @@ def _add_artifacts(
         ratings=messy.ratings,
         non_steady_state=len(flagged[0]) if flagged else 0,
     )
-    return run, events
+    return run, planted + events
 
 
 # -- writing --------------------------------------------------------------------
@@ -1049,13 +1054,7 @@ def _simulate_subject(
                 design.tr,
                 params,
             )
-            events = simartifacts.spike_events(run.spike_volumes, run.spike_sizes)
-            if design.mess.artifacts is not None:
-                keys = (design.seed, index, t, r)
-                run, planted = _add_artifacts(
-                    run, subject, design.tr, params, design.mess.artifacts, keys
-                )
-                events = planted + events
+            run, events = _add_artifacts(run, subject, design, params, (index, t, r))
             entities = {
                 "subject": subject.label,
                 "session": session,
@@ -1064,11 +1063,7 @@ def _simulate_subject(
             }
             images, confounds = _write_run(design, entities, run, atlas, params)
             if design.mess.active:
-                flags = simartifacts.censoring_flags(
-                    confounds, design.tr, params.head_radius
-                )
-                detected = simartifacts.with_detection(events, flags)
-                records.append(_run_record(entities, n_volumes, detected))
+                records.append(_run_record(entities, events, confounds, design, params))
             if grayordinates is not None:
                 images += grayordinates.run_images(
                     design.out_dir, design.fmriprep_dir, entities, run.bold, design.tr
@@ -1079,18 +1074,26 @@ def _simulate_subject(
     return levels, records
 
 
-def _run_record(entities: dict, n_volumes: int, events: list[dict]) -> dict:
-    """A run's entry in the ground truth: its identity, length and artefacts."""
+def _run_record(
+    entities: dict,
+    events: list[dict],
+    confounds: pd.DataFrame,
+    design: _Design,
+    params: SimulationParameters,
+) -> dict:
+    """A run's entry in the ground truth: identity, length, detected artefacts."""
+    flags = simartifacts.censoring_flags(confounds, design.tr, params.head_radius)
     return {
         "subject": entities["subject"],
         "session": entities["session"],
         "run": entities["run"],
-        "n_volumes": n_volumes,
-        "artifacts": events,
+        "n_volumes": len(confounds),
+        "artifacts": simartifacts.with_detection(events, flags),
     }
 
 
 def _write_sessions_table(design: _Design, subject: str, acq_times: list) -> None:
+    """A subject's sessions.tsv: session labels and acquisition times."""
     write_tsv(
         bids_path(design.out_dir, {"subject": subject}, "sessions", ".tsv", None),
         pd.DataFrame(
