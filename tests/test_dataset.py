@@ -20,7 +20,10 @@ from painflow.dataset import (
     session_order,
     sort_runs,
 )
+from painflow.fileio import read_json, read_tsv
 from painflow.simulate import simulate_study
+from painflow.steps.evaluation import describe_dataset
+from painflow.steps.logs import logged
 
 
 @pytest.fixture(scope="module")
@@ -263,3 +266,26 @@ def test_sessions_table_without_a_session_is_an_error(study):
         ValueError, match=r"sessions.tsv: no acq_time for sessions \['02'"
     ):
         session_order(study, "01", ["01", "02", "03"])
+
+
+def test_dataset_description_records_an_assumed_scan_order(study, tmp_path):
+    (study / "sub-01/sub-01_sessions.tsv").unlink(missing_ok=True)
+    runs = discover_runs(study_spec(study))
+    order = scan_order_table(study, runs)
+    out = tmp_path / "out"
+    with logged(tmp_path / "describe.log"):
+        describe_dataset(
+            str(study),
+            str(study / "derivatives/fmriprep"),
+            order.to_dict("records"),
+            str(out / "dataset_description.json"),
+            str(out / "group/scanorder.tsv"),
+        )
+    assert read_json(out / "dataset_description.json")["DatasetType"] == "derivative"
+    table = read_tsv(
+        out / "group/scanorder.tsv", dtype={"subject": str, "session": str}
+    )
+    assert table["session"].tolist() == ["01", "02", "03"]
+    assert (table["order_source"] == ORDER_ASSUMED).all()
+    log = (tmp_path / "describe.log").read_text()
+    assert log.startswith("WARNING sub-01: no ") and "scan order assumed" in log
