@@ -94,7 +94,7 @@ def importance(runs: list, fold_models: dict, n_permutations: int, seed: int):
     regions = pd.DataFrame(
         {"index": np.arange(1, names.size + 1), "name": names, "network": ""}
     )
-    return rank_regions(arrays, regions, n_permutations, np.random.default_rng(seed))
+    return rank_regions(arrays, regions, n_permutations, seed)
 
 
 def main() -> None:

@@ -4,7 +4,6 @@ The demo is ``painflow simulate`` with its defaults: 2 subjects x 12 sessions
 x 3 runs of 10 minutes, 8 signal regions each.
 """
 
-import numpy as np
 import pytest
 from conftest import decode_study, study_atlas
 
@@ -58,7 +57,7 @@ def test_top_ten_regions_hold_the_ground_truth(demo):
     regions = study_atlas(study).regions
     for subject, result in decoded.items():
         arrays = fold_contributions(result["features"], result["fold_models"], "1min")
-        table = rank_regions(arrays, regions, 10_000, np.random.default_rng(0))
+        table = rank_regions(arrays, regions, 10_000, seed=0)
         top = set(table.head(10)["name"])
         signal = set(truth[subject]["signal_region_names"])
         assert len(top & signal) >= 0.8 * len(signal), (subject, top & signal)

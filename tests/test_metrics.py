@@ -1,11 +1,15 @@
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import chisquare
 from sklearn.metrics import r2_score, roc_auc_score
 
 from painflow.metrics import (
     add_time_bins,
     bootstrap_p_value,
+    draw_metrics,
     hierarchical_draws,
     metrics_table,
     nested_index,
@@ -115,6 +119,87 @@ def test_uneven_runs_and_bins_are_padded_not_invented():
         for session_slot in draw:
             if set(session_slot[session_slot >= 0]) <= set(first_unit):
                 assert (session_slot[1] == -1).all()
+
+
+# Sessions with 3, 2 and 1 runs; runs of 4, 5 and 6 bins.
+UNBALANCED = {"1": {"1": 4, "2": 5, "3": 6}, "2": {"1": 6, "2": 4}, "3": {"1": 5}}
+
+
+def unbalanced_units() -> pd.DataFrame:
+    rows = [
+        {"session": session, "run": run, "bin": b, "rating": 0.0, "predicted": 0.0}
+        for session, runs in UNBALANCED.items()
+        for run, size in runs.items()
+        for b in range(size)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_unbalanced_bootstrap_resamples_within_the_hierarchy_as_it_is():
+    units = unbalanced_units()
+    draws = hierarchical_draws(nested_index(units), 1500, np.random.default_rng(4))
+    session_of, run_of = units["session"].to_numpy(), units["run"].to_numpy()
+    sessions, runs, bins = Counter(), Counter(), Counter()
+    for draw in draws:
+        for session_slot in draw:
+            drawn = session_slot[session_slot >= 0]
+            (session,) = set(session_of[drawn])
+            sessions[session] += 1
+            filled = [slot[slot >= 0] for slot in session_slot if (slot >= 0).any()]
+            # As many runs as the drawn session has, each from its own runs.
+            assert len(filled) == len(UNBALANCED[session])
+            for run_slot in filled:
+                (run,) = set(run_of[run_slot])
+                assert set(session_of[run_slot]) == {session}
+                assert run_slot.size == UNBALANCED[session][run]
+                runs[session, run] += 1
+                bins.update(
+                    (session, run, b) for b in units["bin"].to_numpy()[run_slot]
+                )
+    # Each level is drawn uniformly among its own members.
+    tests = [[sessions[s] for s in UNBALANCED]]
+    for session, members in UNBALANCED.items():
+        tests.append([runs[session, run] for run in members])
+        for run, size in members.items():
+            tests.append([bins[session, run, b] for b in range(size)])
+    for counts in tests:
+        assert min(counts) > 0
+        if len(counts) > 1:  # the one run of session 3 is always drawn
+            assert chisquare(counts).pvalue > 1e-3, counts
+
+
+def test_scales_keep_their_resamples_when_the_list_changes():
+    volumes = make_volumes(n_sessions=4, n_runs=2)
+    first = metrics_table(volumes, ["1min", "run"], 100, seed=3)
+    other = metrics_table(volumes, ["session", "run", "2min", "1min"], 100, seed=3)
+    for scale in ("1min", "run"):
+        pd.testing.assert_frame_equal(
+            first[first["scale"] == scale].reset_index(drop=True),
+            other[other["scale"] == scale].reset_index(drop=True),
+        )
+
+
+def test_tables_of_the_same_units_share_their_resamples():
+    # r and AUC do not change when predictions are scaled and shifted, so
+    # with the same resamples their intervals and p-values are equal.
+    volumes = make_volumes(signal=0.3, n_sessions=4, n_runs=2)
+    control = volumes.assign(predicted=3 * volumes["predicted"] + 7)
+    scales = ["1min", "session"]
+    brain = metrics_table(volumes, scales, 200, seed=5).set_index(["scale", "metric"])
+    other = metrics_table(control, scales, 200, seed=5).set_index(["scale", "metric"])
+    invariant = brain.index.get_level_values("metric").isin(["r", "auc"])
+    pd.testing.assert_frame_equal(brain[invariant], other[invariant], atol=1e-12)
+
+
+def test_r2_of_a_resample_without_rating_variance_is_undefined():
+    units = scale_units(make_volumes(n_sessions=4), "session")
+    index = nested_index(units)
+    one_session = index[[0, 0, 0, 0]]
+    values = draw_metrics(units, np.stack([index, one_session]), "session")
+    assert values["r2"][0] == pytest.approx(
+        r2_score(units["rating"], units["predicted"])
+    )
+    assert np.isnan(values["r2"][1])
 
 
 def test_same_seed_same_table():

@@ -3,6 +3,7 @@
 import filecmp
 import gzip
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -171,6 +172,62 @@ def test_prospective_tests_in_scan_order(first_run):
             first_run / f"sub-{subject}/figures/sub-{subject}_atlas-AAL_prospective.png"
         )
         assert figure.exists()
+
+
+def test_scan_order_is_recorded_for_the_report(first_run, study):
+    table = read_tsv(first_run / "group/scanorder.tsv", dtype={"session": str})
+    assert list(table.columns) == [
+        "subject",
+        "session",
+        "position",
+        "acq_time",
+        "order_source",
+    ]
+    for subject in ("01", "02"):
+        rows = table[table["subject"].astype(int) == int(subject)]
+        assert rows["position"].tolist() == [1, 2, 3, 4]
+        with_table = (study / f"sub-{subject}/sub-{subject}_sessions.tsv").exists()
+        source = "acq_time" if with_table else "assumed"
+        assert (rows["order_source"] == source).all()
+
+
+def relabel_sessions(study, copy, n_sessions):
+    """Copy sub-01 of ``study`` with sessions 1..n (no sessions.tsv)."""
+    shutil.copytree(study / "atlas", copy / "atlas")
+    shutil.copy(study / "ground_truth.json", copy)
+    for base in (Path(), Path("derivatives/fmriprep")):
+        sources = sorted((study / base / "sub-01").glob("ses-*"))
+        for label in range(1, n_sessions + 1):
+            source = sources[(label - 1) % len(sources)]
+            for path in source.rglob("*.*"):
+                name = path.name.replace(f"_{source.name}_", f"_ses-{label}_")
+                target = copy / base / "sub-01" / f"ses-{label}"
+                target = target / path.parent.relative_to(source) / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, target)
+
+
+def test_prospective_tests_follow_natural_order_of_labels_1_to_12(study, tmp_path):
+    copy = tmp_path / "study"
+    relabel_sessions(study, copy, 12)
+    config = study_config(
+        copy, tmp_path / "out", subjects=["01"], prospective={"min_train_sessions": 10}
+    )
+    result = run_workflow(config, tmp_path / "work", "-n")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "sub-01: no " in result.stdout and "scan order assumed" in result.stdout
+    # Text order (1, 10, 11, 12, 2, ...) would test sessions 8 and 9 instead.
+    jobs = re.findall(
+        r"rule prospective:\n\s+input: (.*)\n\s+output: .*ses-(\w+)_atlas",
+        result.stdout,
+    )
+    trained = {
+        test: {int(label) for label in re.findall(r"ses-(\w+)/func", inputs)}
+        for inputs, test in jobs
+    }
+    assert trained == {"11": set(range(1, 12)), "12": set(range(1, 13))}
+    summary = re.search(r"rule summarize_prospective:\n\s+input: (.*)", result.stdout)
+    assert re.findall(r"ses-(\w+)_atlas", summary.group(1)) == ["11", "12"]
 
 
 def test_predictions_cover_every_retained_volume(first_run):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 # BIDS entity order (BIDS specification, appendix "Entity table"), with the
@@ -119,3 +120,36 @@ def parse_entities(filename: str | Path) -> dict:
             raise ValueError(f"{filename}: '{part}' is not a BIDS key-value pair")
         parsed[_KEY_TO_ENTITY.get(key, key)] = value
     return parsed
+
+
+_DIGITS = re.compile(r"([0-9]+)")
+
+
+def natural_key(label: str) -> tuple:
+    """Sort key of a label in natural order: numbers as numbers, text as text.
+
+    ``2`` sorts before ``10``, ``run9`` before ``run10``; a number sorts
+    before text in the same place, and ``01`` and ``1`` are told apart by
+    their spelling last, so the order is total.
+
+    Parameters
+    ----------
+    label : str
+        A BIDS label (session, run, subject).
+
+    Returns
+    -------
+    tuple
+
+    Examples
+    --------
+    >>> sorted(["10", "2", "1", "pre"], key=natural_key)
+    ['1', '2', '10', 'pre']
+    """
+    label = str(label)
+    parts = tuple(
+        (0, int(part), "") if _DIGITS.fullmatch(part) else (1, 0, part)
+        for part in _DIGITS.split(label)
+        if part
+    )
+    return parts, label

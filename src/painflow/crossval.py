@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from painflow.bids import natural_key
 from painflow.dataset import MIN_SESSIONS
 from painflow.decoder import (
     available_components,
@@ -601,7 +602,7 @@ def learning_curve_predictions(
         (rows as in ``data.units[test_session].rows``), or None when the
         drawn sessions hold fewer than three training samples.
     """
-    sessions = sorted(data.units)
+    sessions = sorted(data.units, key=natural_key)
     draws = learning_curve_draws(sessions, n_train_sessions, n_repeats, seed)
     predictions, eigen = {}, None
     # Sorting by training set puts draws that share a decomposition together.

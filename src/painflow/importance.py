@@ -14,13 +14,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from painflow.bids import natural_key
 from painflow.crossval import RunFeatures
 from painflow.kernels import region_contributions
+from painflow.streams import step_rng
 
 IMPORTANCE_COLUMNS = ("region", "name", "network", "importance", "rank")
 # Permutations evaluated together: bounds memory at about
 # chunk x bins x regions x 8 bytes.
 _PERMUTATION_CHUNK = 32
+# Name of the permutations' random stream (painflow.streams).
+IMPORTANCE_STREAM = "region_importance"
 
 
 def fold_contributions(
@@ -61,61 +65,120 @@ def fold_contributions(
     return {key: np.concatenate(values) for key, values in parts.items()}
 
 
-def unit_index(sessions: np.ndarray, runs: np.ndarray) -> np.ndarray:
-    """Padded (sessions, runs, bins) array of unit positions, -1 where absent.
+def unit_hierarchy(sessions: np.ndarray, runs: np.ndarray) -> list[list[np.ndarray]]:
+    """Positions of the units of every run of every session.
 
     Parameters
     ----------
     sessions, runs : numpy.ndarray
-        Session and run label of every unit, units of a run consecutive.
+        Session and run label of every unit.
+
+    Returns
+    -------
+    list of list of numpy.ndarray
+        Per session (labels in natural order), per run (likewise), the unit
+        positions in their original order. Sessions may hold different
+        numbers of runs and runs different numbers of units.
     """
     keys = pd.DataFrame({"session": sessions, "run": runs})
-    session_groups = [group for _, group in keys.groupby("session", sort=True)]
-    run_groups = [
-        [rows.index.to_numpy() for _, rows in group.groupby("run", sort=True)]
-        for group in session_groups
-    ]
-    n_runs = max(len(group) for group in run_groups)
-    n_bins = max(len(rows) for group in run_groups for rows in group)
-    index = np.full((len(run_groups), n_runs, n_bins), -1, dtype=np.int64)
-    for s, group in enumerate(run_groups):
-        for r, rows in enumerate(group):
-            index[s, r, : rows.size] = rows
-    return index
+    hierarchy = []
+    for session in sorted(keys["session"].unique(), key=natural_key):
+        rows = keys[keys["session"] == session]
+        hierarchy.append(
+            [
+                rows.index[rows["run"] == run].to_numpy()
+                for run in sorted(rows["run"].unique(), key=natural_key)
+            ]
+        )
+    return hierarchy
+
+
+def session_shape(session: list[np.ndarray]) -> tuple:
+    """The sizes of a session's runs, as a sorted tuple (a multiset)."""
+    return tuple(sorted(run.size for run in session))
+
+
+def exchangeable_groups(keys: list) -> dict:
+    """Positions of equal keys, grouped: key to positions, in first-seen order."""
+    groups: dict = {}
+    for position, key in enumerate(keys):
+        groups.setdefault(key, []).append(position)
+    return groups
+
+
+def _shuffled_rows(rng: np.random.Generator, n_rows: int, width: int) -> np.ndarray:
+    """``n_rows`` independent random permutations of ``range(width)``."""
+    return rng.permuted(np.tile(np.arange(width), (n_rows, 1)), axis=1)
 
 
 def hierarchical_permutations(
-    index: np.ndarray, n_permutations: int, rng: np.random.Generator
+    hierarchy: list[list[np.ndarray]], n_permutations: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Permutations that shuffle sessions, runs within them and bins within those.
+    """Permutations within exchangeability blocks: sessions, runs, bins.
 
-    Each permutation puts the sessions in a random order, the runs of each
-    session in a random order and the bins of each run in a random order, and
-    reads the units in that order: units of a run stay together, and so do
-    the runs of a session.
+    The rule (as the exchangeability blocks of FSL PALM): a session is
+    exchanged only with sessions of the same shape (the same multiset of
+    run sizes), a run only with a run of the same size inside the session
+    it was exchanged with, and bins freely within a run. Every permuted run
+    then reads all its bins from one source run, runs of a session from one
+    source session, and each permutation is a true permutation of the units.
+    On a balanced design (every session with as many runs of as many bins)
+    this is the plain hierarchical shuffle: sessions, runs within them and
+    bins within those in random orders. A session or run whose shape is
+    unique stays in place (its bins are still shuffled).
 
     Parameters
     ----------
-    index : numpy.ndarray
-        From :func:`unit_index`.
+    hierarchy : list of list of numpy.ndarray
+        From :func:`unit_hierarchy`.
     n_permutations : int
     rng : numpy.random.Generator
 
     Returns
     -------
     numpy.ndarray
-        (n_permutations, units) source unit of every position.
+        (n_permutations, units): the source unit read at every position.
     """
-    n_sessions, n_runs, _ = index.shape
-    n_units = int(np.count_nonzero(index >= 0))
+    n_units = sum(run.size for session in hierarchy for run in session)
     permutations = np.empty((n_permutations, n_units), dtype=np.int64)
-    for p in range(n_permutations):
-        shuffled = index[rng.permutation(n_sessions)]
-        run_order = rng.permuted(np.tile(np.arange(n_runs), (n_sessions, 1)), axis=1)
-        shuffled = np.take_along_axis(shuffled, run_order[:, :, None], axis=1)
-        shuffled = rng.permuted(shuffled, axis=2).ravel()
-        permutations[p] = shuffled[shuffled >= 0]
+    shapes = [session_shape(session) for session in hierarchy]
+    for members in exchangeable_groups(shapes).values():
+        source = np.asarray(members)[_shuffled_rows(rng, n_permutations, len(members))]
+        for target_slot, target in enumerate(members):
+            _fill_session(
+                permutations, hierarchy, target, members, source[:, target_slot], rng
+            )
     return permutations
+
+
+def _fill_session(
+    permutations: np.ndarray,
+    hierarchy: list[list[np.ndarray]],
+    target: int,
+    members: list[int],
+    source: np.ndarray,
+    rng: np.random.Generator,
+) -> None:
+    """Fill a session's positions from its source session of every permutation.
+
+    ``members`` are the sessions of the target's shape and ``source`` the
+    session (one of them) each permutation reads the target from.
+    """
+    local = np.searchsorted(members, source)
+    sizes = [run.size for run in hierarchy[target]]
+    for size, target_runs in exchangeable_groups(sizes).items():
+        # Units of the runs of this size in every member session: (members,
+        # runs, size); all members of a shape have equally many such runs.
+        units = np.stack(
+            [
+                np.stack([run for run in hierarchy[member] if run.size == size])
+                for member in members
+            ]
+        )
+        run_order = _shuffled_rows(rng, len(source), len(target_runs))
+        for slot, run in enumerate(target_runs):
+            drawn = units[local, run_order[:, slot]]
+            permutations[:, hierarchy[target][run]] = rng.permuted(drawn, axis=1)
 
 
 def permutation_importance(
@@ -195,7 +258,7 @@ def rank_regions(
     contributions: dict,
     regions: pd.DataFrame,
     n_permutations: int,
-    rng: np.random.Generator,
+    seed: int,
 ) -> pd.DataFrame:
     """Importance table of a subject from its fold contributions.
 
@@ -207,8 +270,9 @@ def rank_regions(
         Atlas table (``index``, ``name``, ``network``), in region order.
     n_permutations : int
         Hierarchical permutations.
-    rng : numpy.random.Generator
-        Source of the permutations.
+    seed : int
+        The workflow's seed; the permutations draw from its own named stream
+        (``IMPORTANCE_STREAM``), shared with no other step.
 
     Returns
     -------
@@ -216,7 +280,9 @@ def rank_regions(
         As :func:`importance_table`.
     """
     permutations = hierarchical_permutations(
-        unit_index(contributions["session"], contributions["run"]), n_permutations, rng
+        unit_hierarchy(contributions["session"], contributions["run"]),
+        n_permutations,
+        step_rng(seed, IMPORTANCE_STREAM),
     )
     importance = permutation_importance(
         contributions["contributions"],

@@ -14,6 +14,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from painflow.edges import time_bins
+from painflow.streams import step_rng
 
 METRICS = ("r", "r2", "mae", "auc", "within_run_r", "within_session_r")
 METRIC_COLUMNS = ("scale", "metric", "estimate", "ci_low", "ci_high", "p_value")
@@ -28,6 +29,8 @@ NULL_VALUES = {
 # Fewest units for a correlation: with two, r is always +-1.
 MIN_UNITS_FOR_R = 3
 RUN_SCALES = {"run": ("session", "run"), "session": ("session",)}
+# Name of the bootstrap's random streams (painflow.streams), one per scale.
+BOOTSTRAP_STREAM = "bootstrap"
 
 
 def add_time_bins(
@@ -107,6 +110,12 @@ def hierarchical_draws(
     index: np.ndarray, n_resamples: int, rng: np.random.Generator
 ) -> np.ndarray:
     """Draw units hierarchically: sessions, runs within them, bins within those.
+
+    The hierarchy is taken as it is, balanced or not: each resample draws as
+    many sessions as there are, with replacement; each drawn session gets as
+    many runs as it has, drawn with replacement from its own runs; each drawn
+    run as many bins as it has, drawn with replacement from its own bins.
+    Every drawn run's bins thus come from one run of the drawn session.
 
     Parameters
     ----------
@@ -208,11 +217,14 @@ def draw_metrics(units: pd.DataFrame, draws: np.ndarray, scale: str) -> dict:
     mean_actual = (actual * mask).sum(axis=axes, keepdims=True) / count[
         :, None, None, None
     ]
+    total_ss = (((actual - mean_actual) * mask) ** 2).sum(axis=axes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # Undefined (NaN, left out of the intervals) when a resample repeats
+        # one rating only, e.g. one session drawn every time.
+        r2 = np.where(total_ss > 0, 1 - (residual**2).sum(axis=axes) / total_ss, np.nan)
     values = {
         "r": _masked_r(actual, predicted, mask, axes),
-        "r2": 1
-        - (residual**2).sum(axis=axes)
-        / (((actual - mean_actual) * mask) ** 2).sum(axis=axes),
+        "r2": r2,
         "mae": np.abs(residual).sum(axis=axes) / count,
         "auc": _auc(predicted, high_units[safe], mask),
         "within_run_r": np.full(len(draws), np.nan),
@@ -294,7 +306,11 @@ def metrics_table(
     n_resamples : int
         Bootstrap resamples.
     seed : int
-        Seed of the resampling (one stream per scale).
+        Seed of the resampling. Each scale draws from its own named stream
+        (``BOOTSTRAP_STREAM`` and the scale's name), so adding, removing or
+        reordering scales leaves the others' resamples as they were, and two
+        tables of the same units (the brain model and the motion control)
+        share their resamples.
 
     Returns
     -------
@@ -306,9 +322,9 @@ def metrics_table(
             scale_units(volumes, scale),
             scale,
             n_resamples,
-            np.random.default_rng([seed, position]),
+            step_rng(seed, BOOTSTRAP_STREAM, scale),
         )
-        for position, scale in enumerate(scales)
+        for scale in scales
     ]
     return pd.concat(tables, ignore_index=True).loc[:, list(METRIC_COLUMNS)]
 

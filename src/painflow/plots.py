@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
+from painflow.bids import natural_key  # noqa: E402
 from painflow.fileio import atomic_path  # noqa: E402
 
 STYLE = {
@@ -55,7 +56,7 @@ def plot_timecourses(units: pd.DataFrame, title: str, path: str | Path) -> None:
     path : str or Path
         PNG destination.
     """
-    sessions = sorted(units["session"].unique())
+    sessions = sorted(units["session"].unique(), key=natural_key)
     n_cols = min(4, len(sessions))
     n_rows = math.ceil(len(sessions) / n_cols)
     with plt.rc_context(STYLE):

@@ -11,7 +11,8 @@ from painflow.dataset import (
     discover_runs,
     first_t1w,
     fmriprep_outputs,
-    session_order,
+    orders_by_subject,
+    scan_order_table,
 )
 from painflow.fmriprep import check_engine, output_spaces, resolve_license
 
@@ -47,15 +48,10 @@ if RUN_FMRIPREP and not HAS_SESSIONS:
         "set config 'fmriprep_dir' to its outputs"
     )
 SUBJECTS = sorted(RUNS["subject"].unique())
-# Scan order of each subject's sessions (acq_time in sub-<label>_sessions.tsv).
-SESSION_ORDER = {
-    subject: session_order(
-        Path(config["bids_dir"]),
-        subject,
-        sorted(RUNS.loc[RUNS["subject"] == subject, "session"].unique()),
-    )
-    for subject in (SUBJECTS if HAS_SESSIONS else [])
-}
+# Scan order of each subject's sessions: acq_time in sub-<label>_sessions.tsv,
+# else assumed from the labels (with a warning, recorded in the report).
+SCAN_ORDER = scan_order_table(DATASET.bids_dir, RUNS)
+SESSION_ORDER = orders_by_subject(SCAN_ORDER)
 
 
 def run_entities_pattern():
@@ -112,6 +108,11 @@ def benchmark_path(rule_name, level="run"):
 def dataset_description():
     """The output dataset's description file."""
     return str(OUT / "dataset_description.json")
+
+
+def scan_order_path():
+    """The table of every subject's sessions in scan order, with its source."""
+    return str(OUT / "group" / "scanorder.tsv")
 
 
 # Discovered runs by (subject, session, run), looked up by every per-run job.

@@ -95,9 +95,15 @@ rule summarize_qc:
 
 
 rule describe_dataset:
-    """Write the BIDS-derivatives description of the output folder."""
+    """Describe the output folder (BIDS derivatives) and the sessions' scan order."""
     output:
-        dataset_description(),
+        description=dataset_description(),
+        scan_order=report(
+            scan_order_path(),
+            caption="../report/scanorder.rst",
+            category="Dataset",
+            labels={"item": "scan order"},
+        ),
     log:
         str(OUT / "logs" / "describe_dataset.log"),
     conda:
@@ -109,6 +115,7 @@ rule describe_dataset:
     params:
         bids_dir=config["bids_dir"],
         fmriprep_dir=str(FMRIPREP_DIR),
+        scan_order=SCAN_ORDER.to_dict("records"),
         fmriprep_run=config["fmriprep"] if RUN_FMRIPREP else None,
     script:
         "../../scripts/describe_dataset.py"

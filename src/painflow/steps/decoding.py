@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from painflow.bids import natural_key
 from painflow.crossval import MOTION, RunFeatures, nested_loso
 from painflow.fileio import read_npz, write_npz, write_tsv
 from painflow.importance import fold_contributions
@@ -78,7 +79,9 @@ def fit_decoder(
         n_components=np.array(result.model.n_components),
         region_names=loaded[0].arrays["region_names"],
         inner_r=result.model.inner_r,
-        sessions=np.array(sorted({run.session for run in loaded}), dtype=str),
+        sessions=np.array(
+            sorted({run.session for run in loaded}, key=natural_key), dtype=str
+        ),
     )
     contributions = fold_contributions(loaded, result.fold_models, importance_scale)
     write_npz(

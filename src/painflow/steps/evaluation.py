@@ -9,6 +9,12 @@ import pandas as pd
 
 from painflow import __version__
 from painflow.crossval import FittedModel, predict_runs
+from painflow.dataset import (
+    ORDER_ASSUMED,
+    SCAN_ORDER_COLUMNS,
+    assumed_order_warning,
+    sessions_table_path,
+)
 from painflow.fileio import read_json, read_npz, read_tsv, write_json, write_tsv
 from painflow.fmriprep import DOCKER_IMAGE, FMRIPREP_VERSION
 from painflow.metrics import add_time_bins, metrics_table, point_metrics, scale_units
@@ -20,6 +26,7 @@ from painflow.plots import (
     plot_timecourses,
 )
 from painflow.steps.decoding import load_subject_features
+from painflow.steps.logs import log
 
 MOTION_PREFIX = "motion_"
 QC_COLUMNS = (
@@ -294,17 +301,22 @@ def qc_table(
 def describe_dataset(
     bids_dir: str,
     fmriprep_dir: str,
+    scan_order: list[dict],
     description_out: str,
+    scan_order_out: str,
     fmriprep_run: dict | None = None,
 ) -> None:
-    """Write the BIDS-derivatives ``dataset_description.json`` of the outputs.
+    """Describe the outputs: ``dataset_description.json`` and the scan order.
 
     Parameters
     ----------
     bids_dir, fmriprep_dir : str
         The source datasets.
-    description_out : str
-        Destination.
+    scan_order : list of dict
+        Rows of :func:`painflow.dataset.scan_order_table`; a subject whose
+        order was assumed from its labels is warned about in the log.
+    description_out, scan_order_out : str
+        Destinations of the description and the scan-order table.
     fmriprep_run : dict or None
         The config's ``fmriprep`` section when painflow ran fMRIPrep, which
         then appears in ``GeneratedBy`` with its version and container.
@@ -328,6 +340,13 @@ def describe_dataset(
     if fmriprep_run is not None:
         description["GeneratedBy"].append(fmriprep_generator(fmriprep_run))
     write_json(description_out, description)
+    order = pd.DataFrame(scan_order, columns=list(SCAN_ORDER_COLUMNS))
+    assumed = order.loc[order["order_source"] == ORDER_ASSUMED, "subject"]
+    for subject in dict.fromkeys(assumed):
+        log.warning(
+            assumed_order_warning(subject, sessions_table_path(Path(bids_dir), subject))
+        )
+    write_tsv(scan_order_out, order)
 
 
 def fmriprep_generator(fmriprep_run: dict) -> dict:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from painflow.brainplots import plot_importance_brain
 from painflow.configured_atlas import atlas_centroids, load_configured_atlas
 from painflow.fileio import read_npz, write_tsv
@@ -60,9 +58,7 @@ def region_importance(
             f"{contributions} holds {arrays['region_names'].size} regions that "
             f"differ from the {len(atlas.names)} of {atlas_labels or atlas_image}"
         )
-    table = rank_regions(
-        arrays, atlas.regions, n_permutations, np.random.default_rng([seed, 1])
-    )
+    table = rank_regions(arrays, atlas.regions, n_permutations, seed)
     write_tsv(table_out, table)
     shown = table.head(n_shown)
     title = f"sub-{subject}: top {len(shown)} regions"
