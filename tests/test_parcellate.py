@@ -5,13 +5,13 @@ import pytest
 from nilearn.maskers import NiftiLabelsMasker
 
 from painflow.confounds import DenoiseSettings
-from painflow.extract import clean_series
 from painflow.parcellate import (
     averaging_matrix,
     load_atlas,
     region_centroids,
     region_means,
 )
+from painflow.scrubbing import clean_series
 
 
 @pytest.fixture
@@ -110,11 +110,11 @@ def test_cleaning_regions_equals_cleaning_voxels_first(atlas_files, bold_file):
     censored[[7, 8, 30]] = True
     settings = DenoiseSettings(high_pass_hz=0.01, low_pass_hz=0.15)
     data = np.asarray(nib.load(bold_file).dataobj, dtype=float).reshape(-1, 60)
-    voxels_cleaned = clean_series(data.T, regressors, censored, 2.0, settings)
+    voxels_cleaned = clean_series(data.T, regressors, censored, 2.0, settings).values
     voxel_first = (averaging_matrix(atlas) @ voxels_cleaned.T).T
     region_first = clean_series(
         region_means(bold_file, atlas), regressors, censored, 2.0, settings
-    )
+    ).values
     assert region_first.shape == (57, 4)
     np.testing.assert_allclose(region_first, voxel_first, atol=1e-8)
 

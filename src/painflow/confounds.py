@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +12,13 @@ import pandas as pd
 from nilearn.interfaces.fmriprep import load_confounds
 from nilearn.signal import butterworth
 
-from painflow.fileio import read_tsv
+from painflow.fileio import read_json, read_tsv
 
 MOTION_COLUMNS = ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
+# Masks of aCompCor components in fMRIPrep's confounds JSON.
+COMPCOR_MASKS = ("WM", "CSF", "combined")
+# std_dvars above this is reported for kept volumes (QC), whatever is censored.
+STD_DVARS_REPORTED = 1.5
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,14 @@ class DenoiseSettings:
         Radius of the sphere that converts rotations to millimetres.
     max_censored_fraction : float
         Runs with a larger fraction of censored volumes are left out.
+    dummy_seconds : float
+        The first ``ceil(dummy_seconds / TR)`` volumes of each run are
+        censored (data without fMRIPrep's non-steady-state columns).
+    spike_std_dvars : float or None
+        Also censor volumes whose fMRIPrep ``std_dvars`` exceeds it.
+    spike_fd_mm : float or None
+        Also censor volumes whose framewise displacement from unfiltered
+        motion exceeds it.
     """
 
     motion: str = "basic"
@@ -57,6 +70,9 @@ class DenoiseSettings:
     fd_low_pass_hz: float | None = 0.1
     head_radius_mm: float = 50.0
     max_censored_fraction: float = 0.5
+    dummy_seconds: float = 0.0
+    spike_std_dvars: float | None = None
+    spike_fd_mm: float | None = None
 
 
 def nuisance_regressors(
@@ -101,11 +117,69 @@ def nuisance_regressors(
         raise ValueError(
             f"{confounds_path}: cannot select the regressors of strategy "
             f"{strategy} (motion={settings.motion}, compcor={settings.compcor}, "
-            f"n_compcor={settings.n_compcor}): {error}"
+            f"n_compcor={settings.n_compcor}; aCompCor components listed per "
+            f"mask: {_listed_compcor(confounds_path)}): {error!r}"
         ) from error
     if not settings.fmriprep_cosines:
         regressors = regressors.loc[:, ~regressors.columns.str.startswith("cosine")]
     return regressors
+
+
+def compcor_counts(
+    regressors: pd.DataFrame, confounds_path: str | Path, settings: DenoiseSettings
+) -> dict[str, int]:
+    """Count the aCompCor components selected per mask, warning when short.
+
+    fMRIPrep keeps the components that explain half the variance of a mask,
+    which can be fewer than ``n_compcor``; nilearn then selects fewer columns
+    without a word. The counts go into the run's QC record.
+
+    Parameters
+    ----------
+    regressors : pandas.DataFrame
+        The selected regressors (:func:`nuisance_regressors`).
+    confounds_path : str or Path
+        The confounds table; its JSON sidecar names each component's mask.
+    settings : DenoiseSettings
+
+    Returns
+    -------
+    dict
+        ``n_compcor_wm``, ``n_compcor_csf`` and ``n_compcor_combined``.
+    """
+    masks = _compcor_masks(confounds_path)
+    counts = {mask: 0 for mask in COMPCOR_MASKS}
+    for column in regressors.columns:
+        if column in masks:
+            counts[masks[column]] += 1
+    asked = ("combined",) if settings.compcor == "anat_combined" else ("WM", "CSF")
+    short = [mask for mask in asked if counts[mask] < settings.n_compcor]
+    if short:
+        found = ", ".join(f"{counts[mask]} {mask}" for mask in short)
+        warnings.warn(
+            f"{confounds_path}: {found} aCompCor components where "
+            f"{settings.n_compcor} per mask were asked",
+            stacklevel=2,
+        )
+    return {f"n_compcor_{mask.lower()}": count for mask, count in counts.items()}
+
+
+def _compcor_masks(confounds_path: str | Path) -> dict[str, str]:
+    """Map each aCompCor column of the JSON sidecar to its mask."""
+    sidecar = Path(confounds_path).with_suffix(".json")
+    if not sidecar.exists():
+        return {}
+    return {
+        column: entry["Mask"]
+        for column, entry in read_json(sidecar).items()
+        if isinstance(entry, dict) and entry.get("Mask") in COMPCOR_MASKS
+    }
+
+
+def _listed_compcor(confounds_path: str | Path) -> dict[str, int]:
+    """Number of aCompCor components the JSON sidecar lists per mask."""
+    masks = list(_compcor_masks(confounds_path).values())
+    return {mask: masks.count(mask) for mask in COMPCOR_MASKS}
 
 
 def motion_parameters(confounds_path: str | Path) -> np.ndarray:
@@ -116,7 +190,11 @@ def motion_parameters(confounds_path: str | Path) -> np.ndarray:
     ValueError
         Naming the file and the missing columns.
     """
-    table = read_tsv(confounds_path)
+    return _motion(read_tsv(confounds_path), confounds_path)
+
+
+def _motion(table: pd.DataFrame, confounds_path: str | Path) -> np.ndarray:
+    """The motion columns of a confounds table, naming the file if missing."""
     missing = [column for column in MOTION_COLUMNS if column not in table]
     if missing:
         raise ValueError(f"{confounds_path}: missing motion columns {missing}")
@@ -125,7 +203,11 @@ def motion_parameters(confounds_path: str | Path) -> np.ndarray:
 
 def non_steady_state_volumes(confounds_path: str | Path) -> np.ndarray:
     """Return a boolean mask of the volumes fMRIPrep flagged as non-steady-state."""
-    table = read_tsv(confounds_path)
+    return _non_steady_state(read_tsv(confounds_path))
+
+
+def _non_steady_state(table: pd.DataFrame) -> np.ndarray:
+    """Volumes flagged by any ``non_steady_state_outlierXX`` column."""
     flags = table.loc[:, table.columns.str.startswith("non_steady_state_outlier")]
     return flags.fillna(0).to_numpy(float).sum(axis=1) > 0
 
@@ -183,25 +265,119 @@ def framewise_displacement(
     return np.concatenate([[0.0], np.abs(np.diff(params, axis=0)).sum(axis=1)])
 
 
-def censored_volumes(
+@dataclass(frozen=True)
+class Censoring:
+    """The censored volumes of a run and why.
+
+    Attributes
+    ----------
+    censored : numpy.ndarray
+        Boolean (volumes,): censored for any reason below.
+    fd : numpy.ndarray
+        Framewise displacement of each volume from low-pass filtered motion
+        (mm), the study's measure.
+    reasons : dict
+        Boolean (volumes,) per reason: ``fd`` (filtered FD above threshold),
+        ``non_steady_state``, ``dummy``, ``spike_fd`` (unfiltered FD above
+        ``spike_fd_mm``) and ``spike_std_dvars``; the options left off are
+        all False.
+    std_dvars : numpy.ndarray
+        fMRIPrep's standardized DVARS (NaN where missing or absent).
+    """
+
+    censored: np.ndarray
+    fd: np.ndarray
+    reasons: dict
+    std_dvars: np.ndarray
+
+
+def censoring(
     confounds_path: str | Path, tr: float, settings: DenoiseSettings
-) -> tuple[np.ndarray, np.ndarray]:
-    """Find the volumes to censor in a run.
+) -> Censoring:
+    """Find the volumes to censor in a run, and why.
+
+    The study censors volumes whose FD, computed from motion low-pass filtered
+    at 0.1 Hz, exceeds 0.15 mm. The filter removes respiration aliased into
+    multiband motion estimates, but it also flattens brief jerks: a one-volume
+    jerk of 1.5 mm at TR 0.8 s gives a filtered FD of about 0.05 mm and is
+    never censored. ``spike_fd_mm`` (FD of unfiltered motion) and
+    ``spike_std_dvars`` (fMRIPrep's standardized DVARS) catch such volumes;
+    both are off by default, as in the study.
+
+    Parameters
+    ----------
+    confounds_path : str or Path
+        fMRIPrep's confounds table.
+    tr : float
+        Repetition time (s).
+    settings : DenoiseSettings
 
     Returns
     -------
-    censored : numpy.ndarray
-        Boolean (volumes,): FD above threshold or non-steady-state.
-    fd : numpy.ndarray
-        The framewise displacement of each volume (mm).
+    Censoring
+
+    Raises
+    ------
+    ValueError
+        Naming the file when a motion column, or ``std_dvars`` while
+        ``spike_std_dvars`` is set, is missing.
     """
+    table = read_tsv(confounds_path)
+    motion = _motion(table, confounds_path)
     fd = framewise_displacement(
-        motion_parameters(confounds_path),
+        motion,
         tr,
         low_pass_hz=settings.fd_low_pass_hz,
         head_radius_mm=settings.head_radius_mm,
     )
-    censored = (fd > settings.fd_threshold_mm) | non_steady_state_volumes(
-        confounds_path
-    )
-    return censored, fd
+    std_dvars = _std_dvars(table, confounds_path, settings.spike_std_dvars)
+    n_dummy = math.ceil(settings.dummy_seconds / tr - 1e-9)
+    reasons = {
+        "fd": fd > settings.fd_threshold_mm,
+        "non_steady_state": _non_steady_state(table),
+        "dummy": np.arange(len(table)) < n_dummy,
+        "spike_fd": _above(
+            framewise_displacement(motion, tr, None, settings.head_radius_mm),
+            settings.spike_fd_mm,
+        ),
+        "spike_std_dvars": _above(std_dvars, settings.spike_std_dvars),
+    }
+    censored = np.logical_or.reduce(list(reasons.values()))
+    return Censoring(censored=censored, fd=fd, reasons=reasons, std_dvars=std_dvars)
+
+
+def _above(values: np.ndarray, threshold: float | None) -> np.ndarray:
+    """Where values exceed an optional threshold (never where NaN or off)."""
+    if threshold is None:
+        return np.zeros(len(values), dtype=bool)
+    return np.nan_to_num(values, nan=-np.inf) > threshold
+
+
+def _std_dvars(
+    table: pd.DataFrame, confounds_path: str | Path, threshold: float | None
+) -> np.ndarray:
+    """The ``std_dvars`` column (NaN when absent, an error if it is needed)."""
+    if "std_dvars" in table:
+        return table["std_dvars"].to_numpy(float)
+    if threshold is not None:
+        raise ValueError(
+            f"{confounds_path}: no std_dvars column, which denoise.spike_std_dvars "
+            "needs"
+        )
+    return np.full(len(table), np.nan)
+
+
+def censored_volumes(
+    confounds_path: str | Path, tr: float, settings: DenoiseSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Find the volumes to censor in a run (:func:`censoring`).
+
+    Returns
+    -------
+    censored : numpy.ndarray
+        Boolean (volumes,): censored for any reason.
+    fd : numpy.ndarray
+        The framewise displacement of each volume (mm).
+    """
+    found = censoring(confounds_path, tr, settings)
+    return found.censored, found.fd

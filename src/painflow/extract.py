@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from nilearn.signal import clean
 
 from painflow.configured_atlas import atlas_region_means
 from painflow.confounds import (
     MOTION_COLUMNS,
+    STD_DVARS_REPORTED,
+    Censoring,
     DenoiseSettings,
-    censored_volumes,
+    censoring,
+    compcor_counts,
     motion_in_mm,
     motion_parameters,
     nuisance_regressors,
@@ -22,6 +23,7 @@ from painflow.confounds import (
 from painflow.grayordinates import GrayordinateAtlas
 from painflow.parcellate import Atlas
 from painflow.ratings import aligned_ratings, alignment, read_recording
+from painflow.scrubbing import CleanedSeries, clean_series
 
 # Head-motion summaries kept beside each volume: FD, then the six rigid-body
 # parameters with rotations as arc lengths, all in mm.
@@ -64,53 +66,6 @@ class RunFiles:
     ratings: Path
 
 
-def clean_series(
-    series: np.ndarray,
-    regressors: np.ndarray,
-    censored: np.ndarray,
-    tr: float,
-    settings: DenoiseSettings,
-) -> np.ndarray:
-    """Denoise time series with nilearn, censored volumes excluded.
-
-    Censored volumes are interpolated over before filtering and left out of
-    the result (nilearn's ``sample_mask``). Every step is linear, so cleaning
-    region means equals averaging cleaned voxels.
-
-    Parameters
-    ----------
-    series : numpy.ndarray
-        (volumes, signals).
-    regressors : numpy.ndarray
-        (volumes, regressors) nuisance regressors.
-    censored : numpy.ndarray
-        Boolean (volumes,).
-    tr : float
-        Repetition time (s).
-    settings : DenoiseSettings
-
-    Returns
-    -------
-    numpy.ndarray
-        (uncensored volumes, signals).
-    """
-    filtering = settings.high_pass_hz is not None or settings.low_pass_hz is not None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=DeprecationWarning)
-        warnings.simplefilter("ignore", category=FutureWarning)
-        return clean(
-            series,
-            detrend=settings.detrend,
-            standardize=False,
-            confounds=regressors if regressors.shape[1] else None,
-            high_pass=settings.high_pass_hz,
-            low_pass=settings.low_pass_hz,
-            t_r=tr,
-            filter="butterworth" if filtering else False,
-            sample_mask=np.flatnonzero(~censored),
-        )
-
-
 def extract_run(
     files: RunFiles,
     tr: float,
@@ -143,6 +98,13 @@ def extract_run(
         left out.
     qc : dict
         Quality measures, the analysis window and whether the run is included.
+        Censoring is counted by reason (``n_non_steady_state``,
+        ``n_dummy_censored`` over the run; ``n_censored_spike_fd``,
+        ``n_censored_spike_std_dvars`` in the window), with
+        ``n_std_dvars_above_1_5`` (kept window volumes whose std_dvars exceeds
+        1.5; None without the column) and the aCompCor components actually
+        used per mask (``n_compcor_wm``, ``n_compcor_csf``,
+        ``n_compcor_combined``).
     """
     recording = read_recording(files.ratings, rating_column)
     series = atlas_region_means(files.bold, atlas)
@@ -150,29 +112,57 @@ def extract_run(
         len(series), tr, align.drop_initial_seconds, align.hemodynamic_delay_seconds
     )
     ratings = aligned_ratings(recording, pairs, tr)
-    censored, fd = censored_volumes(files.confounds, tr, denoise)
-    _check_length(files, len(series), len(fd))
+    found = censoring(files.confounds, tr, denoise)
+    _check_length(files, len(series), len(found.fd))
     window = pairs.bold_volumes
-    kept = ~censored[window]
-    qc = _run_qc(fd, censored, window, ratings, pairs, denoise)
-    columns = [*PAIR_COLUMNS, *atlas.names]
-    if not qc["included"]:
-        return pd.DataFrame(columns=columns), qc
     regressors = nuisance_regressors(files.bold, files.confounds, denoise)
-    cleaned = np.full_like(series, np.nan)
-    cleaned[~censored] = clean_series(
-        series, regressors.to_numpy(float), censored, tr, denoise
+    qc = _run_qc(found, window, ratings, pairs, denoise)
+    qc.update(compcor_counts(regressors, files.confounds, denoise))
+    if not qc["included"]:
+        return pd.DataFrame(columns=[*PAIR_COLUMNS, *atlas.names]), qc
+    cleaned = clean_series(
+        series, regressors.to_numpy(float), found.censored, tr, denoise
     )
-    volumes = window[kept]
     motion = motion_in_mm(motion_parameters(files.confounds), denoise.head_radius_mm)
-    table = pd.DataFrame(cleaned[volumes], columns=atlas.names)
+    volumes, rows, positions = paired_volumes(cleaned, window)
+    table = pd.DataFrame(cleaned.values[rows], columns=atlas.names)
     for position, column in enumerate(MOTION_COLUMNS):
         table.insert(position, column, motion[volumes, position])
-    table.insert(0, "fd", fd[volumes])
-    table.insert(0, "rating", ratings[kept])
+    table.insert(0, "fd", found.fd[volumes])
+    table.insert(0, "rating", ratings[positions])
     table.insert(0, "time", (volumes + 0.5) * tr)
     table.insert(0, "volume", volumes)
     return table, qc
+
+
+def paired_volumes(
+    cleaned: CleanedSeries, window: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pair the cleaned volumes of the analysis window with their ratings.
+
+    Pairing goes through the volume indices the cleaning carried, so ratings,
+    motion and BOLD cannot slip against each other whatever was censored.
+
+    Parameters
+    ----------
+    cleaned : CleanedSeries
+        The run's kept volumes and their cleaned values.
+    window : numpy.ndarray
+        The analysis window's BOLD volumes, increasing; the rating of
+        ``window[k]`` is the k-th aligned rating.
+
+    Returns
+    -------
+    volumes : numpy.ndarray
+        BOLD indices of the kept volumes in the window.
+    rows : numpy.ndarray
+        Their rows in ``cleaned.values``.
+    positions : numpy.ndarray
+        Their positions in ``window`` (and in the aligned ratings).
+    """
+    rows = np.flatnonzero(np.isin(cleaned.volumes, window))
+    volumes = cleaned.volumes[rows]
+    return volumes, rows, np.searchsorted(window, volumes)
 
 
 def _check_length(files: RunFiles, n_bold: int, n_confounds: int) -> None:
@@ -185,15 +175,15 @@ def _check_length(files: RunFiles, n_bold: int, n_confounds: int) -> None:
 
 
 def _run_qc(
-    fd: np.ndarray,
-    censored: np.ndarray,
+    found: Censoring,
     window: np.ndarray,
     ratings: np.ndarray,
     pairs,
     denoise: DenoiseSettings,
 ) -> dict:
     """Quality measures of a run and the decision to include it."""
-    fraction = float(censored[window].mean())
+    censored = found.censored[window]
+    fraction = float(censored.mean())
     included = fraction <= denoise.max_censored_fraction
     reason = (
         ""
@@ -201,15 +191,27 @@ def _run_qc(
         else f"{fraction:.0%} of volumes censored (limit "
         f"{denoise.max_censored_fraction:.0%})"
     )
+    kept_std_dvars = found.std_dvars[window][~censored]
     return {
-        "n_volumes": int(len(fd)),
+        "n_volumes": int(len(found.fd)),
         "window_start": int(window[0]),
         "window_stop": int(window[-1] + 1),
         "drop_volumes": int(pairs.drop),
         "delay_volumes": int(pairs.delay),
-        "n_censored": int(censored[window].sum()),
+        "n_censored": int(censored.sum()),
         "fraction_censored": round(fraction, 6),
-        "mean_fd": round(float(fd.mean()), 6),
+        "n_non_steady_state": int(found.reasons["non_steady_state"].sum()),
+        "n_dummy_censored": int(found.reasons["dummy"].sum()),
+        "n_censored_spike_fd": int(found.reasons["spike_fd"][window].sum()),
+        "n_censored_spike_std_dvars": int(
+            found.reasons["spike_std_dvars"][window].sum()
+        ),
+        "n_std_dvars_above_1_5": (
+            None
+            if np.isnan(found.std_dvars).all()
+            else int((kept_std_dvars > STD_DVARS_REPORTED).sum())
+        ),
+        "mean_fd": round(float(found.fd.mean()), 6),
         "rating_min": round(float(ratings.min()), 6),
         "rating_max": round(float(ratings.max()), 6),
         "rating_mean": round(float(ratings.mean()), 6),

@@ -40,6 +40,10 @@ QC_COLUMNS = (
     "rating_sd",
     "included",
     "reason",
+    "n_non_steady_state",
+    "n_compcor_wm",
+    "n_compcor_csf",
+    "n_std_dvars_above_1_5",
 )
 
 
