@@ -14,6 +14,7 @@ from conftest import study_spec
 from tiny_runs import write_tiny_run
 
 from painflow.confounds import (
+    MIN_LOW_PASS_VOLUMES,
     MOTION_COLUMNS,
     DenoiseSettings,
     censored_volumes,
@@ -54,6 +55,20 @@ def test_low_pass_removes_fast_oscillation_but_keeps_a_step():
     filtered = framewise_displacement(oscillation, tr=0.5, low_pass_hz=0.1)
     assert raw.max() > 0.15 and filtered[20:-20].max() < 0.15
     assert framewise_displacement(step, tr=0.5, low_pass_hz=0.1).max() > 0.15
+
+
+@pytest.mark.parametrize("n_volumes", [16, 17, 18, 19, 20])
+def test_runs_too_short_to_low_pass_get_unfiltered_fd(n_volumes):
+    motion = np.zeros((n_volumes, 6))
+    motion[n_volumes // 2 :, 0] = 0.5  # a 0.5 mm step halfway
+    fd = framewise_displacement(motion, tr=0.8, low_pass_hz=0.1)
+    assert fd.shape == (n_volumes,)
+    if n_volumes < MIN_LOW_PASS_VOLUMES:
+        np.testing.assert_allclose(
+            fd, framewise_displacement(motion, tr=0.8, low_pass_hz=None)
+        )
+    else:  # filtered: the step is spread over several volumes
+        assert np.count_nonzero(fd > 1e-6) > 1
 
 
 def test_regressors_are_6_motion_and_5_wm_and_5_csf_components(run):

@@ -19,6 +19,9 @@ MOTION_COLUMNS = ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
 COMPCOR_MASKS = ("WM", "CSF", "combined")
 # std_dvars above this is reported for kept volumes (QC), whatever is censored.
 STD_DVARS_REPORTED = 1.5
+# nilearn's 5th-order low-pass Butterworth runs through scipy's sosfiltfilt,
+# which pads 18 samples at each end: a shorter series cannot be filtered.
+MIN_LOW_PASS_VOLUMES = 19
 
 
 @dataclass(frozen=True)
@@ -249,8 +252,8 @@ def framewise_displacement(
     tr : float
         Repetition time in seconds.
     low_pass_hz : float or None
-        Cut-off; None, or a cut-off at or above the Nyquist frequency, skips
-        the filter.
+        Cut-off; None, a cut-off at or above the Nyquist frequency, or a run
+        shorter than ``MIN_LOW_PASS_VOLUMES`` skips the filter.
     head_radius_mm : float
         Rotations become arc lengths on a sphere of this radius.
 
@@ -260,7 +263,11 @@ def framewise_displacement(
         (volumes,) FD in mm; the first volume has 0.
     """
     params = motion_in_mm(motion, head_radius_mm)
-    if low_pass_hz is not None and low_pass_hz < 0.5 / tr and len(params) > 15:
+    if (
+        low_pass_hz is not None
+        and low_pass_hz < 0.5 / tr
+        and len(params) >= MIN_LOW_PASS_VOLUMES
+    ):
         params = butterworth(params, sampling_rate=1.0 / tr, low_pass=low_pass_hz)
     return np.concatenate([[0.0], np.abs(np.diff(params, axis=0)).sum(axis=1)])
 
