@@ -154,7 +154,7 @@ def extract_run(
     _check_length(files, len(series), len(fd))
     window = pairs.bold_volumes
     kept = ~censored[window]
-    qc = _run_qc(fd, censored, window, ratings, pairs, denoise)
+    qc = _run_qc(fd, censored, window, ratings, pairs, tr, denoise)
     columns = [*PAIR_COLUMNS, *atlas.names]
     if not qc["included"]:
         return pd.DataFrame(columns=columns), qc
@@ -190,6 +190,7 @@ def _run_qc(
     window: np.ndarray,
     ratings: np.ndarray,
     pairs,
+    tr: float,
     denoise: DenoiseSettings,
 ) -> dict:
     """Quality measures of a run and the decision to include it."""
@@ -202,6 +203,7 @@ def _run_qc(
         f"{denoise.max_censored_fraction:.0%})"
     )
     return {
+        "RepetitionTime": float(tr),
         "n_volumes": int(len(fd)),
         "window_start": int(window[0]),
         "window_stop": int(window[-1] + 1),
