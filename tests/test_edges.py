@@ -135,6 +135,13 @@ def test_rank_bins_equal_sorted_positions_split_in_equal_parts(ratings, n_bins):
     assert np.all(np.diff(means) >= 0)
 
 
+def test_fewer_volumes_than_bins_give_one_bin_per_volume():
+    labels = rank_bins(np.array([30.0, 10.0, 20.0, 10.0]), 10)
+    # Four distinct bins, in the order of (rating, time).
+    assert len(set(labels)) == 4
+    assert np.argsort(labels).tolist() == [1, 3, 2, 0]
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     labels=st.lists(st.integers(0, 3), min_size=1, max_size=80),
