@@ -46,9 +46,6 @@ QC_COLUMNS = (
     "included",
     "reason",
 )
-# Added from the run's features: share of kept volumes in rating bins, and
-# whether it is below features.min_binned_fraction.
-BINNED_COLUMNS = ("fraction_binned", "low_binned")
 
 
 def run_windows(qc_files: list[str], sessions: list, runs: list) -> pd.DataFrame:
