@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from regionsim import (
+    TR,
     RegionStudy,
     parse_study,
     region_names,
@@ -188,7 +189,12 @@ def painflow_learning_curve(
 
 def painflow_features(tables: list, names: list[str]) -> list[RunFeatures]:
     """painflow's run features: z-scores and bin means from Z' Z."""
-    qc = {"included": True, "window_start": 0, "window_stop": len(tables[0][2])}
+    qc = {
+        "included": True,
+        "window_start": 0,
+        "window_stop": len(tables[0][2]),
+        "RepetitionTime": TR,
+    }
     return [
         RunFeatures(
             session, run, run_features(table, qc, names, FeatureSettings(), ["fd"])

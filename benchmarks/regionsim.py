@@ -87,7 +87,12 @@ def simulate_features(
     """
     settings = settings or FeatureSettings()
     names = region_names(study.n_regions)
-    qc = {"included": True, "window_start": 0, "window_stop": study.n_volumes}
+    qc = {
+        "included": True,
+        "window_start": 0,
+        "window_stop": study.n_volumes,
+        "RepetitionTime": TR,
+    }
     runs = []
     for session in range(1, study.n_sessions + 1):
         for run in range(1, study.n_runs + 1):

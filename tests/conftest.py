@@ -69,10 +69,11 @@ def decode_study(study: Path, delay: float = 6.0, n_bootstrap: int = 200) -> dic
                     "run": row.run,
                     "window_start": qc["window_start"],
                     "window_stop": qc["window_stop"],
+                    "tr": qc["RepetitionTime"],
                 }
             )
         result = nested_loso(features, subject)
-        volumes = add_time_bins(result.predictions, pd.DataFrame(windows), {"1min": 10})
+        volumes = add_time_bins(result.predictions, pd.DataFrame(windows), {"1min": 60})
         table = metrics_table(volumes, ["1min"], n_bootstrap, seed=0)
         results[subject] = {
             "metrics": table.set_index("metric"),

@@ -32,7 +32,7 @@ def test_a_model_of_another_atlas_is_refused_naming_both_files(tmp_path, rng):
             qc_files=[],
             train_subject="01",
             test_subject="02",
-            time_bins={"1min": 10},
+            time_bins={"1min": 60},
             scales=["1min"],
             table_out=str(table),
         )

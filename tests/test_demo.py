@@ -44,11 +44,14 @@ def test_models_do_not_transfer_between_the_two_people(demo):
         predictions = predict_runs(
             decoded[test]["features"], decoded[train]["model"], fold=train
         )
-        volumes = add_time_bins(predictions, decoded[test]["windows"], {"1min": 10})
+        volumes = add_time_bins(predictions, decoded[test]["windows"], {"1min": 60})
         across = point_metrics(volumes, ["1min"], ("r",))["r"].iloc[0]
         own = decoded[test]["metrics"].loc["r", "estimate"]
-        assert abs(across) < 0.2, (train, test, across)
+        # Pooled 1-min r follows the 12 session levels, so chance reaches
+        # about +-0.25; the person's own model stays far above it.
+        assert abs(across) < 0.25, (train, test, across)
         assert own > 0.4, (test, own)
+        assert own > across + 0.3, (train, test, own, across)
 
 
 def test_top_ten_regions_hold_the_ground_truth(demo):

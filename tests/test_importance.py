@@ -237,7 +237,7 @@ def test_contributions_add_up_to_the_bin_predictions(decoded):
         predict_runs([run], result["fold_models"][run.session], run.session)
         for run in result["features"]
     ]
-    volumes = add_time_bins(pd.concat(volumes), result["windows"], {"1min": 10})
+    volumes = add_time_bins(pd.concat(volumes), result["windows"], {"1min": 60})
     units = scale_units(volumes, "1min")
     np.testing.assert_allclose(
         contributions["predicted"], units["predicted"], atol=1e-9

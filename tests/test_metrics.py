@@ -41,7 +41,9 @@ def make_volumes(signal=1.0, seed=0, n_sessions=6, n_runs=3, n_volumes=100):
         volumes.groupby(["session", "run"]).size().reset_index()[["session", "run"]]
     )
     windows["window_start"], windows["window_stop"] = 5, 5 + n_volumes
-    return add_time_bins(volumes, windows, {"1min": 10, "2min": 5})
+    # 6-s volumes: 10 one-minute and 5 two-minute bins per run.
+    windows["tr"] = 6.0
+    return add_time_bins(volumes, windows, {"1min": 60, "2min": 120})
 
 
 def estimates(table, scale):

@@ -100,12 +100,13 @@ def test_a_model_does_not_transfer_to_another_person(decoded):
         predictions = predict_runs(
             decoded[test]["features"], decoded[train]["model"], fold=train
         )
-        volumes = add_time_bins(predictions, decoded[test]["windows"], {"1min": 10})
+        volumes = add_time_bins(predictions, decoded[test]["windows"], {"1min": 60})
         across = point_metrics(volumes, ["1min"], ("r", "auc")).iloc[0]
         own = decoded[test]["metrics"].loc["r", "estimate"]
         # Another person's model does no better than chance (its edges' relation
         # to this person's pain is arbitrary, in sign too), far below their own.
-        assert across["r"] < 0.15, (train, test)
+        # Pooled 1-min r follows the 8 session levels, so chance reaches +-0.3.
+        assert across["r"] < 0.25, (train, test)
         assert own > across["r"] + 0.3, (train, test)
 
 
@@ -159,7 +160,7 @@ def test_learning_curve_in_the_dual_equals_explicit_fits(decoded):
         volumes = add_time_bins(
             predict_runs(held_out, fitted, test_session),
             windows,
-            {"1min": 10, "2min": 5},
+            {"1min": 60, "2min": 120},
         )
         expected = point_metrics(volumes, scales, ("r",)).set_index("scale")["r"]
         rows = fast[(fast["repeat"] == repeat) & (fast["test_session"] == test_session)]

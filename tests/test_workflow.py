@@ -107,6 +107,8 @@ def test_outputs_of_every_subject(first_run):
             first_run / f"sub-{subject}" / "qc" / f"sub-{subject}_atlas-AAL_qc.tsv"
         )
         assert len(qc) == 4 and qc["included"].all()
+        assert qc["fraction_binned"].between(0, 1).all()
+        assert qc["low_binned"].dtype == bool
         importance = read_tsv(decoding / f"sub-{subject}_atlas-AAL_importance.tsv")
         assert list(importance.columns) == [
             "region",

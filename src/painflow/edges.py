@@ -15,6 +15,10 @@ import pandas as pd
 EXCLUDED = -1
 
 
+# Durations this close to a limit count as reaching it: 5 x 0.46 s is 2.3 s.
+DURATION_TOLERANCE_SECONDS = 1e-6
+
+
 @dataclass(frozen=True)
 class FeatureSettings:
     """Binning of edge time series (config key ``features``).
@@ -22,17 +26,23 @@ class FeatureSettings:
     Attributes
     ----------
     n_rating_bins : int
-        Quantile bins of a run's rating (training samples).
-    min_stretch_volumes : int
-        Stretches of consecutive volumes in one rating bin shorter than this
-        are left out.
+        Bins of a run's rating ranks (training samples).
+    min_stretch_seconds : float
+        Stretches of consecutive volumes in one rating bin lasting less than
+        this (volumes x TR) are left out.
     time_bins : dict
-        Scale name to the number of equal consecutive stretches of a run.
+        Scale name to the length of its time bins in seconds.
+    min_binned_fraction : float
+        Share of a run's kept volumes in rating bins below which the run is
+        flagged in the QC table.
     """
 
     n_rating_bins: int = 10
-    min_stretch_volumes: int = 5
-    time_bins: dict = field(default_factory=lambda: {"1min": 10, "2min": 5, "5min": 2})
+    min_stretch_seconds: float = 2.3
+    time_bins: dict = field(
+        default_factory=lambda: {"1min": 60.0, "2min": 120.0, "5min": 300.0}
+    )
+    min_binned_fraction: float = 0.5
 
 
 def zscore(series: np.ndarray) -> np.ndarray:
@@ -86,50 +96,150 @@ def bin_means(values: np.ndarray, labels: np.ndarray, bins: np.ndarray) -> np.nd
     return np.array([values[labels == label].mean() for label in bins])
 
 
-def rating_bins(ratings: np.ndarray, n_bins: int, min_stretch: int) -> np.ndarray:
-    """Assign volumes to quantile bins of the run's rating.
+def rank_bins(ratings: np.ndarray, n_bins: int) -> np.ndarray:
+    """Split a run's volumes into ``n_bins`` equal groups by rating rank.
+
+    Volumes are ranked by (rating, time), so tied ratings are ordered by time,
+    and rank ``k`` of ``n`` goes to bin ``k * n_bins // n``. Every bin holds
+    ``n / n_bins`` volumes up to one, whatever the ties: quantile edges would
+    put a whole plateau of equal ratings in one bin and leave others empty.
+    Bin means of the rating never decrease with the bin. With fewer volumes
+    than bins, every volume is a bin of its own.
 
     Parameters
     ----------
     ratings : numpy.ndarray
         (volumes,) ratings of the retained volumes, in time order.
     n_bins : int
-        Number of quantile bins.
-    min_stretch : int
-        Consecutive volumes in the same bin shorter than this, where the
-        rating crosses a quantile, are left out.
+        Number of bins.
+
+    Returns
+    -------
+    numpy.ndarray
+        (volumes,) bin 0..n_bins-1 of each volume.
+    """
+    ratings = np.asarray(ratings)
+    ranks = np.empty(ratings.size, dtype=np.int64)
+    ranks[np.argsort(ratings, kind="stable")] = np.arange(ratings.size)
+    return ranks * n_bins // max(ratings.size, 1)
+
+
+def drop_short_stretches(
+    labels: np.ndarray, tr: float, min_seconds: float
+) -> np.ndarray:
+    """Leave out stretches of consecutive volumes in one bin lasting under a limit.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        (volumes,) bin of each retained volume, in time order.
+    tr : float
+        Repetition time (s): a stretch of ``n`` volumes lasts ``n * tr``.
+    min_seconds : float
+        Shortest stretch kept (s), up to ``DURATION_TOLERANCE_SECONDS``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``labels`` with the volumes of short stretches set to ``EXCLUDED``.
+    """
+    labels = np.asarray(labels)
+    if labels.size == 0:
+        return labels
+    starts = np.flatnonzero(np.diff(labels, prepend=labels[0] - 1))
+    lengths = np.diff(np.append(starts, labels.size))
+    short = lengths * tr < min_seconds - DURATION_TOLERANCE_SECONDS
+    return np.where(np.repeat(short, lengths), EXCLUDED, labels)
+
+
+def rating_bins(
+    ratings: np.ndarray, n_bins: int, tr: float, min_stretch_seconds: float
+) -> np.ndarray:
+    """Assign volumes to rank bins of the run's rating, short stretches left out.
+
+    Parameters
+    ----------
+    ratings : numpy.ndarray
+        (volumes,) ratings of the retained volumes, in time order.
+    n_bins : int
+        Number of bins (:func:`rank_bins`).
+    tr : float
+        Repetition time (s).
+    min_stretch_seconds : float
+        Stretches in one bin lasting less are left out
+        (:func:`drop_short_stretches`).
 
     Returns
     -------
     numpy.ndarray
         (volumes,) bin 0..n_bins-1, or ``EXCLUDED``.
     """
-    edges = np.quantile(ratings, np.linspace(0, 1, n_bins + 1))
-    labels = np.searchsorted(edges[1:-1], ratings, side="right")
-    starts = np.flatnonzero(np.diff(labels, prepend=labels[0] - 1))
-    lengths = np.diff(np.append(starts, len(labels)))
-    short = np.repeat(lengths < min_stretch, lengths)
-    return np.where(short, EXCLUDED, labels)
+    return drop_short_stretches(rank_bins(ratings, n_bins), tr, min_stretch_seconds)
 
 
-def time_bins(positions: np.ndarray, window_length: int, n_bins: int) -> np.ndarray:
-    """Assign volumes to ``n_bins`` equal consecutive stretches of the run.
+def binned_fraction(labels: np.ndarray) -> float:
+    """Share of volumes in a bin (not ``EXCLUDED``); NaN without volumes."""
+    labels = np.asarray(labels)
+    return float((labels != EXCLUDED).mean()) if labels.size else float("nan")
+
+
+def low_binned_fraction(fraction: float, floor: float) -> bool:
+    """Whether a run's share of volumes in rating bins is below the floor.
+
+    An unknown share (NaN: a run left out or without volumes) is not flagged.
+    """
+    return bool(fraction < floor)
+
+
+def n_time_bins(window_seconds, bin_seconds: float):
+    """Number of time bins of an analysis window: its length in bins, rounded.
+
+    A remainder of at least half a bin is a bin of its own; a shorter one
+    joins the previous bin; a window shorter than one bin is one bin.
+
+    Parameters
+    ----------
+    window_seconds : float or numpy.ndarray
+        Length of the analysis window (s), censored volumes included.
+    bin_seconds : float
+        Length of a bin (s).
+
+    Returns
+    -------
+    int or numpy.ndarray
+        Number of bins, at least 1.
+    """
+    seconds = np.asarray(window_seconds) + DURATION_TOLERANCE_SECONDS
+    return np.maximum(np.floor(seconds / bin_seconds + 0.5), 1).astype(np.int64)
+
+
+def time_bins(positions, window_length, tr, bin_seconds: float) -> np.ndarray:
+    """Assign volumes to consecutive stretches of ``bin_seconds`` of scan time.
+
+    Bins are counted from the start of the analysis window, censored volumes
+    included, so a volume's bin depends only on its time. A volume belongs to
+    the bin holding its midpoint; the last bin takes the remainder as
+    :func:`n_time_bins` says.
 
     Parameters
     ----------
     positions : numpy.ndarray
         Position of each retained volume in the analysis window (0-based).
-    window_length : int
+    window_length : int or numpy.ndarray
         Volumes in the analysis window, censored ones included.
-    n_bins : int
-        Number of stretches.
+    tr : float or numpy.ndarray
+        Repetition time (s).
+    bin_seconds : float
+        Length of a bin (s).
 
     Returns
     -------
     numpy.ndarray
         (volumes,) bin of each volume.
     """
-    return (np.asarray(positions) * n_bins) // window_length
+    count = n_time_bins(np.asarray(window_length) * tr, bin_seconds)
+    midpoints = (np.asarray(positions) + 0.5) * tr
+    return np.minimum(np.floor(midpoints / bin_seconds).astype(np.int64), count - 1)
 
 
 def edge_weight_matrix(coef: np.ndarray, n_regions: int) -> np.ndarray:
@@ -171,7 +281,7 @@ def run_features(
     table : pandas.DataFrame
         The run's retained volumes as written by signal extraction.
     qc : dict
-        The run's QC record (analysis window, inclusion).
+        The run's QC record (analysis window, ``RepetitionTime``, inclusion).
     region_names : list of str
         Region columns of ``table``, in order.
     settings : FeatureSettings
@@ -184,7 +294,8 @@ def run_features(
         Arrays: ``zscored`` (volumes, regions), ``motion`` (volumes, motion
         columns), ``volume``, ``time``, ``rating``, ``rating_bin`` labels with
         ``rating_bin_ids``, ``rating_bin_edges``, ``rating_bin_motion`` and
-        ``rating_bin_rating``; the same per time scale ``S`` under
+        ``rating_bin_rating``, ``rating_bin_fraction`` (share of the volumes in a
+        rating bin; NaN for a run left out); the same per time scale ``S`` under
         ``timebin_S``; ``region_names``, ``motion_names`` and ``included``.
     """
     features = {
@@ -198,17 +309,21 @@ def run_features(
     }
     if not qc["included"] or table.empty:
         features["zscored"] = np.zeros((0, len(region_names)))
+        features["rating_bin_fraction"] = np.array(float("nan"))
         return features
     zscored = zscore(table[region_names].to_numpy(float))
     features["zscored"] = zscored
+    tr = float(qc["RepetitionTime"])
     labels = rating_bins(
-        features["rating"], settings.n_rating_bins, settings.min_stretch_volumes
+        features["rating"], settings.n_rating_bins, tr, settings.min_stretch_seconds
     )
     _add_bins(features, "rating_bin", labels)
+    features["rating_bin_fraction"] = np.array(binned_fraction(labels))
     positions = features["volume"] - qc["window_start"]
     window = qc["window_stop"] - qc["window_start"]
-    for scale, count in settings.time_bins.items():
-        _add_bins(features, f"timebin_{scale}", time_bins(positions, window, count))
+    for scale, seconds in settings.time_bins.items():
+        labels = time_bins(positions, window, tr, seconds)
+        _add_bins(features, f"timebin_{scale}", labels)
     return features
 
 
@@ -218,7 +333,8 @@ def _add_bins(features: dict, prefix: str, labels: np.ndarray) -> None:
     features[prefix] = labels
     features[f"{prefix}_ids"] = bins
     features[f"{prefix}_edges"] = means
-    features[f"{prefix}_motion"] = np.stack(
-        [features["motion"][labels == label].mean(axis=0) for label in bins]
-    )
+    motion = features["motion"]
+    features[f"{prefix}_motion"] = np.array(
+        [motion[labels == label].mean(axis=0) for label in bins]
+    ).reshape(bins.size, motion.shape[1])
     features[f"{prefix}_rating"] = bin_means(features["rating"], labels, bins)

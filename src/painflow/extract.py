@@ -116,7 +116,7 @@ def extract_run(
     _check_length(files, len(series), len(found.fd))
     window = pairs.bold_volumes
     regressors = nuisance_regressors(files.bold, files.confounds, denoise)
-    qc = _run_qc(found, window, ratings, pairs, denoise)
+    qc = _run_qc(found, window, ratings, pairs, tr, denoise)
     qc.update(compcor_counts(regressors, files.confounds, denoise))
     if not qc["included"]:
         return pd.DataFrame(columns=[*PAIR_COLUMNS, *atlas.names]), qc
@@ -179,6 +179,7 @@ def _run_qc(
     window: np.ndarray,
     ratings: np.ndarray,
     pairs,
+    tr: float,
     denoise: DenoiseSettings,
 ) -> dict:
     """Quality measures of a run and the decision to include it."""
@@ -193,6 +194,7 @@ def _run_qc(
     )
     kept_std_dvars = found.std_dvars[window][~censored]
     return {
+        "RepetitionTime": float(tr),
         "n_volumes": int(len(found.fd)),
         "window_start": int(window[0]),
         "window_stop": int(window[-1] + 1),

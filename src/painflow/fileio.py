@@ -151,3 +151,17 @@ def read_npz(path: str | Path) -> dict:
     """Read every array of an ``.npz`` file into a dict."""
     with np.load(path, allow_pickle=False) as archive:
         return {name: archive[name] for name in archive.files}
+
+
+def read_npz_array(path: str | Path, name: str) -> np.ndarray:
+    """Read one array of an ``.npz`` file, leaving the others on disk.
+
+    Raises
+    ------
+    ValueError
+        Naming the file when it holds no array ``name``.
+    """
+    with np.load(path, allow_pickle=False) as archive:
+        if name not in archive.files:
+            raise ValueError(f"{path}: no array {name!r}")
+        return archive[name]

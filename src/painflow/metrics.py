@@ -34,18 +34,23 @@ BOOTSTRAP_STREAM = "bootstrap"
 
 
 def add_time_bins(
-    volumes: pd.DataFrame, windows: pd.DataFrame, counts: dict
+    volumes: pd.DataFrame, windows: pd.DataFrame, bin_seconds: dict
 ) -> pd.DataFrame:
     """Add a ``bin_<scale>`` column per time scale to per-volume predictions.
+
+    The bins are those of :func:`painflow.edges.time_bins`, the same as the
+    time-bin features of the run.
 
     Parameters
     ----------
     volumes : pandas.DataFrame
         Per-volume rows with ``session``, ``run`` and ``volume``.
     windows : pandas.DataFrame
-        One row per run: ``session``, ``run``, ``window_start``, ``window_stop``.
-    counts : dict
-        Scale name to number of bins per run.
+        One row per run: ``session``, ``run``, ``window_start``,
+        ``window_stop`` and ``tr`` (repetition time, s).
+    bin_seconds : dict
+        Scale name to the length of its bins in seconds (config
+        ``features.time_bins``).
 
     Returns
     -------
@@ -55,13 +60,12 @@ def add_time_bins(
     merged = volumes.merge(windows, on=["session", "run"], how="left", validate="m:1")
     if merged["window_start"].isna().any():
         raise ValueError("predictions hold runs that have no analysis window")
-    positions = merged["volume"] - merged["window_start"]
-    length = merged["window_stop"] - merged["window_start"]
+    positions = (merged["volume"] - merged["window_start"]).to_numpy()
+    length = (merged["window_stop"] - merged["window_start"]).to_numpy()
+    tr = merged["tr"].to_numpy(float)
     result = volumes.copy()
-    for scale, count in counts.items():
-        result[f"bin_{scale}"] = time_bins(
-            positions.to_numpy(), length.to_numpy(), count
-        )
+    for scale, seconds in bin_seconds.items():
+        result[f"bin_{scale}"] = time_bins(positions, length, tr, seconds)
     return result
 
 

@@ -331,18 +331,24 @@ def plot_importance_bars(table: pd.DataFrame, title: str, path: str | Path) -> N
         save_figure(figure, path)
 
 
-def plot_qc(table: pd.DataFrame, title: str, max_censored: float, path) -> None:
-    """Per-run quality: head motion, censoring and ratings, excluded runs marked.
+def plot_qc(
+    table: pd.DataFrame, title: str, max_censored: float, min_binned: float, path
+) -> None:
+    """Per-run quality: motion, censoring, ratings and binning, excluded runs marked.
 
     Parameters
     ----------
     table : pandas.DataFrame
         The subject's QC table (``session, run, mean_fd, fraction_censored,
-        rating_min, rating_max, rating_mean, rating_sd, included, reason``).
+        rating_min, rating_max, rating_mean, rating_sd, included, reason,
+        fraction_binned``).
     title : str
         Figure title.
     max_censored : float
         Largest censored fraction of an included run (drawn as a line).
+    min_binned : float
+        Share of kept volumes in rating bins below which a run is flagged
+        (drawn as a line).
     path : str or Path
         PNG destination.
     """
@@ -353,7 +359,7 @@ def plot_qc(table: pd.DataFrame, title: str, max_censored: float, path) -> None:
     colors = np.where(included, "#4d4d4d", "#d9d9d9")
     with plt.rc_context(STYLE):
         figure, axes = plt.subplots(
-            3, 1, figsize=(max(4.0, 0.18 * len(table) + 1.5), 5.4), sharex=True
+            4, 1, figsize=(max(4.0, 0.18 * len(table) + 1.5), 7.0), sharex=True
         )
         bars = axes[0].bar(positions, table["mean_fd"], color=colors, width=0.8)
         for bar, kept in zip(bars, included, strict=True):
@@ -378,8 +384,12 @@ def plot_qc(table: pd.DataFrame, title: str, max_censored: float, path) -> None:
         )
         axes[2].set_ylim(-5, 105)
         axes[2].set_ylabel("rating (0-100)")
-        axes[2].set_xticks(positions, labels, rotation=90, fontsize=6)
-        axes[2].set_xlabel("session/run")
+        axes[3].bar(positions, 100 * table["fraction_binned"], color=colors, width=0.8)
+        axes[3].axhline(100 * min_binned, color="0.3", ls="--", lw=0.8)
+        axes[3].set_ylim(0, 105)
+        axes[3].set_ylabel("in rating bins (%)")
+        axes[3].set_xticks(positions, labels, rotation=90, fontsize=6)
+        axes[3].set_xlabel("session/run")
         excluded = int((~included).sum())
         sessions_used = table.loc[included, "session"].nunique()
         axes[0].set_title(

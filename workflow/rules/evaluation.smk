@@ -63,6 +63,7 @@ rule summarize_qc:
     """Gather a subject's per-run quality measures and inclusion decisions, with a figure."""
     input:
         qc=subject_run_files("timeseries", ".json"),
+        features=subject_run_files("edges", ".npz"),
     output:
         table=report(
             subject_path("qc", ".tsv", folder="qc"),
@@ -90,6 +91,7 @@ rule summarize_qc:
         sessions=cv_groups,
         runs=run_labels,
         max_censored_fraction=config["denoise"]["max_censored_fraction"],
+        min_binned_fraction=config["features"]["min_binned_fraction"],
     script:
         "../../scripts/summarize_qc.py"
 

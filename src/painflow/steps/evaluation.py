@@ -15,7 +15,15 @@ from painflow.dataset import (
     assumed_order_warning,
     sessions_table_path,
 )
-from painflow.fileio import read_json, read_npz, read_tsv, write_json, write_tsv
+from painflow.edges import low_binned_fraction
+from painflow.fileio import (
+    read_json,
+    read_npz,
+    read_npz_array,
+    read_tsv,
+    write_json,
+    write_tsv,
+)
 from painflow.fmriprep import DOCKER_IMAGE, FMRIPREP_VERSION
 from painflow.metrics import add_time_bins, metrics_table, point_metrics, scale_units
 from painflow.plots import (
@@ -26,6 +34,7 @@ from painflow.plots import (
     plot_timecourses,
 )
 from painflow.steps.decoding import load_subject_features
+from painflow.steps.features import read_run_qc
 from painflow.steps.logs import log
 
 MOTION_PREFIX = "motion_"
@@ -48,16 +57,17 @@ QC_COLUMNS = (
 
 
 def run_windows(qc_files: list[str], sessions: list, runs: list) -> pd.DataFrame:
-    """Analysis window of every run, from the runs' QC sidecars."""
+    """Analysis window and repetition time of every run, from its QC sidecar."""
     rows = []
     for path, session, run in zip(qc_files, sessions, runs, strict=True):
-        record = read_json(path)
+        record = read_run_qc(path)
         rows.append(
             {
                 "session": str(session),
                 "run": str(run),
                 "window_start": record["window_start"],
                 "window_stop": record["window_stop"],
+                "tr": record["RepetitionTime"],
             }
         )
     return pd.DataFrame(rows)
@@ -266,40 +276,80 @@ def cross_subject_summary(
 
 def qc_table(
     qc_files: list[str],
+    feature_files: list[str],
     sessions: list,
     runs: list,
     subject: str,
     max_censored_fraction: float,
+    min_binned_fraction: float,
     qc_out: str,
     figure_out: str,
 ) -> None:
     """Gather the per-run QC records of a subject into one table and a figure.
 
+    Runs whose share of kept volumes in rating bins is below
+    ``min_binned_fraction`` are flagged (``low_binned``) and named in a
+    logged warning.
+
     Parameters
     ----------
     qc_files : list of str
         QC sidecars of the subject's runs.
+    feature_files : list of str
+        The runs' edge features (their ``rating_bin_fraction``), in the same
+        order.
     sessions, runs : list
         Session (or cross-validation unit) and run label of each.
     subject : str
         Subject label (figure title).
     max_censored_fraction : float
         Config ``denoise.max_censored_fraction`` (drawn in the figure).
+    min_binned_fraction : float
+        Config ``features.min_binned_fraction`` (flag, warning and figure).
     qc_out, figure_out : str
         Destinations of the TSV and the PNG.
     """
-    table = pd.DataFrame(
-        [
+    rows = []
+    for qc, features, session, run in zip(
+        qc_files, feature_files, sessions, runs, strict=True
+    ):
+        record = read_json(qc)
+        fraction = float(read_npz_array(features, "rating_bin_fraction"))
+        rows.append(
             {
                 "session": session,
                 "run": run,
-                **{key: read_json(path)[key] for key in QC_COLUMNS},
+                **{key: record[key] for key in QC_COLUMNS},
+                "fraction_binned": round(fraction, 6),
+                "low_binned": low_binned_fraction(fraction, min_binned_fraction),
             }
-            for path, session, run in zip(qc_files, sessions, runs, strict=True)
-        ]
-    )
+        )
+    table = pd.DataFrame(rows)
+    _warn_low_binned(table, subject, min_binned_fraction)
     write_tsv(qc_out, table)
-    plot_qc(table, f"sub-{subject}", max_censored_fraction, figure_out)
+    plot_qc(
+        table, f"sub-{subject}", max_censored_fraction, min_binned_fraction, figure_out
+    )
+
+
+def _warn_low_binned(table: pd.DataFrame, subject: str, floor: float) -> None:
+    """Log a warning naming the runs with few volumes in rating bins."""
+    low = table[table["low_binned"]]
+    if low.empty:
+        return
+    runs = ", ".join(
+        f"{session}/{run} ({fraction:.0%})"
+        for session, run, fraction in zip(
+            low["session"], low["run"], low["fraction_binned"], strict=True
+        )
+    )
+    log.warning(
+        "sub-%s: runs with less than %.0f%% of kept volumes in rating bins "
+        "(features.min_binned_fraction): %s",
+        subject,
+        100 * floor,
+        runs,
+    )
 
 
 def describe_dataset(

@@ -65,7 +65,6 @@ def extract_signals(
         warnings.warn(f"{bold}: run left out: {qc['reason']}", stacklevel=1)
     qc.update(
         {
-            "RepetitionTime": tr,
             "Sources": [str(bold), str(confounds), str(ratings)],
             "Atlas": str(atlas_image),
             "RegionNames": atlas.names,
