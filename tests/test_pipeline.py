@@ -10,11 +10,6 @@ from conftest import decode_study, study_atlas
 from painflow.bids import parse_entities
 from painflow.crossval import (
     FittedModel,
-    kernel_arrays,
-    kernel_data,
-    kernel_data_from_arrays,
-    learning_curve_draws,
-    learning_curve_scores,
     predict_runs,
     prospective_predictions,
     training_set,
@@ -22,6 +17,13 @@ from painflow.crossval import (
 from painflow.decoder import LassoPCR
 from painflow.edges import edge_weight_matrix
 from painflow.fileio import read_json, read_npz, write_npz
+from painflow.learningcurve import (
+    kernel_arrays,
+    kernel_data,
+    kernel_data_from_arrays,
+    learning_curve_draws,
+    learning_curve_scores,
+)
 from painflow.metrics import add_time_bins, point_metrics
 
 WRONG_DELAY = 66.0  # seconds; the simulated delay is 6 s
@@ -133,7 +135,7 @@ def test_learning_curve_rises_with_the_number_of_training_sessions(decoded):
                 kernel_data(result["features"], ["1min"]),
                 choices,
                 size,
-                n_repeats=3,
+                n_repeats=10,
                 seed=0,
                 scales=["1min"],
             )

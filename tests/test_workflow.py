@@ -153,6 +153,29 @@ def test_learning_curve_over_training_sizes(first_run):
     assert sorted(table["repeat"].unique()) == [0, 1]
     assert sorted(table["test_session"].unique()) == ["01", "02", "03", "04"]
     assert len(table) == 2 * 2 * 4 * 4  # sizes x repeats x sessions x scales
+    summary = read_tsv(
+        first_run / "sub-01/decoding/sub-01_atlas-AAL_desc-summary_learningcurve.tsv"
+    )
+    assert list(summary.columns) == [
+        "n_train_sessions",
+        "scale",
+        "metric",
+        "estimate",
+        "ci_low",
+        "ci_high",
+    ]
+    metrics = read_tsv(first_run / "sub-01/decoding/sub-01_atlas-AAL_metrics.tsv")
+    brain = metrics[~metrics["metric"].str.startswith("motion_")]
+    # The main evaluation's metrics at its scales, for every training size.
+    for size in (1, 2):
+        rows = summary[summary["n_train_sessions"] == size]
+        assert list(zip(rows["scale"], rows["metric"], strict=True)) == list(
+            zip(brain["scale"], brain["metric"], strict=True)
+        )
+    defined = summary.dropna(subset=["estimate", "ci_low"])
+    assert not defined.empty
+    assert (defined["ci_low"] <= defined["estimate"] + 1e-9).all()
+    assert (defined["estimate"] <= defined["ci_high"] + 1e-9).all()
     assert (first_run / "sub-01/figures/sub-01_atlas-AAL_learningcurve.png").exists()
 
 

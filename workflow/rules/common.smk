@@ -321,9 +321,10 @@ def training_sizes(subject):
     return list(range(1, n_units - 1))
 
 
-def learning_curve_path(subject="{subject}", size="{size}"):
-    """Pattern of one training-set size's learning-curve table."""
-    name = f"sub-{subject}_atlas-{ATLAS}_size-{size}_learningcurve.tsv"
+def learning_curve_path(subject="{subject}", size="{size}", desc=None):
+    """Pattern of one training-set size's learning-curve table (per draw, or summary)."""
+    label = f"_desc-{desc}" if desc else ""
+    name = f"sub-{subject}_atlas-{ATLAS}_size-{size}{label}_learningcurve.tsv"
     return str(OUT / f"sub-{subject}" / "decoding" / "learningcurve" / name)
 
 
