@@ -8,12 +8,7 @@ import pytest
 from conftest import decode_study, study_atlas
 
 from painflow.bids import parse_entities
-from painflow.crossval import (
-    FittedModel,
-    predict_runs,
-    prospective_predictions,
-    training_set,
-)
+from painflow.crossval import FittedModel, predict_runs, training_set
 from painflow.decoder import LassoPCR
 from painflow.edges import edge_weight_matrix
 from painflow.fileio import read_json, read_npz, write_npz
@@ -25,6 +20,7 @@ from painflow.learningcurve import (
     learning_curve_scores,
 )
 from painflow.metrics import add_time_bins, point_metrics
+from painflow.prospective import prospective_predictions
 
 WRONG_DELAY = 66.0  # seconds; the simulated delay is 6 s
 

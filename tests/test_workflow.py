@@ -27,9 +27,10 @@ from painflow.simulate import simulate_study
 pytestmark = pytest.mark.workflow
 
 RUN = "sub-01/ses-02/func/sub-01_ses-02_task-rating_run-1"
-# Four sessions: sessions 3 and 4 get prospective tests; training sizes 1 and 2.
+# Four sessions: a prospective model of sessions 1 and 2 tests sessions 3 and 4;
+# learning-curve training sizes 1 and 2.
 OVERRIDES = {
-    "prospective": {"min_train_sessions": 2},
+    "prospective": {"train_sessions": 2},
     "learning_curve": {"n_repeats": 2},
     "importance": {"n_permutations": 100, "n_shown": 10},
 }
@@ -189,7 +190,24 @@ def test_prospective_tests_in_scan_order(first_run):
         assert list(table.columns) == ["test_session", "n_train_sessions", "scale", "r"]
         per_session = table.drop_duplicates("test_session")
         assert per_session["test_session"].tolist() == ["03", "04"]
-        assert per_session["n_train_sessions"].tolist() == [2, 3]
+        # One model of the first two sessions tests both later ones.
+        assert per_session["n_train_sessions"].tolist() == [2, 2]
+        model = read_npz(
+            decoding / f"sub-{subject}_atlas-AAL_desc-prospective_model.npz"
+        )
+        assert model["train_sessions"].tolist() == ["01", "02"]
+        metrics = read_tsv(
+            decoding / f"sub-{subject}_atlas-AAL_desc-prospective_metrics.tsv"
+        )
+        assert list(metrics.columns) == [
+            "scale",
+            "metric",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "p_value",
+        ]
+        assert set(metrics["scale"]) == {"1min", "2min", "run", "session"}
         figure = (
             first_run / f"sub-{subject}/figures/sub-{subject}_atlas-AAL_prospective.png"
         )
@@ -296,6 +314,24 @@ def test_subject_with_fewer_than_three_sessions_is_rejected(tmp_path):
     assert result.returncode != 0
     assert "sub-01: 2 session(s)" in result.stdout
     assert "needs at least 3" in result.stdout
+
+
+def test_a_prospective_split_without_later_sessions_is_rejected(study, tmp_path):
+    config = study_config(study, tmp_path / "out", prospective={"train_sessions": 4})
+    result = run_workflow(config, tmp_path, "-n")
+    assert result.returncode != 0
+    assert "sub-01: 4 session(s)" in result.stdout
+    assert "prospective.mode: expanding" in result.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_expanding_prospective_design_plans_one_model_per_session(study, tmp_path):
+    prospective = {"mode": "expanding", "min_train_sessions": 2}
+    config = study_config(study, tmp_path / "out", prospective=prospective)
+    result = run_workflow(config, tmp_path, "-n")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "prospective_expanding" in result.stdout
+    assert "prospective_model" not in result.stdout
 
 
 def test_missing_ratings_recording_is_rejected_before_any_job(study, tmp_path):

@@ -94,6 +94,27 @@ class FittedModel:
     inner_r: np.ndarray
 
 
+def model_arrays(model: FittedModel, region_names: np.ndarray) -> dict:
+    """The arrays of a model's ``.npz`` file (DESIGN.md's ``model.npz``)."""
+    return {
+        "edge_weights": model.coef,
+        "intercept": np.array(model.intercept),
+        "n_components": np.array(model.n_components),
+        "region_names": region_names,
+        "inner_r": model.inner_r,
+    }
+
+
+def model_from_arrays(arrays: dict) -> FittedModel:
+    """The model saved by :func:`model_arrays`."""
+    return FittedModel(
+        coef=arrays["edge_weights"],
+        intercept=float(arrays["intercept"]),
+        n_components=int(arrays["n_components"]),
+        inner_r=arrays["inner_r"],
+    )
+
+
 def training_set(
     runs: list[RunFeatures], space: FeatureSpace = EDGES
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -339,55 +360,3 @@ def _fold_row(fold: str, train_groups: np.ndarray, model: FittedModel) -> dict:
         "n_components": model.n_components,
         "inner_r": float(model.inner_r[model.n_components - 1]),
     }
-
-
-def prospective_predictions(
-    runs: list[RunFeatures],
-    order: list[str],
-    test_session: str,
-    min_train_sessions: int,
-    max_components: int | None = None,
-) -> tuple[pd.DataFrame, int]:
-    """Predict a session with a model trained only on the sessions before it.
-
-    The number of components is chosen by leave-one-session-out over those
-    earlier sessions, as in the nested cross-validation.
-
-    Parameters
-    ----------
-    runs : list of RunFeatures
-        Included runs of the test session and of earlier sessions.
-    order : list of str
-        Every session of the subject in scan order.
-    test_session : str
-        The session to predict.
-    min_train_sessions : int
-        Fewest earlier sessions to train on.
-    max_components : int or None
-        Upper limit of the number of components.
-
-    Returns
-    -------
-    predictions : pandas.DataFrame
-        Per-volume predictions of the test session (``PREDICTION_COLUMNS``).
-    n_train_sessions : int
-        Number of earlier sessions trained on.
-
-    Raises
-    ------
-    ValueError
-        When fewer than ``min_train_sessions`` earlier sessions have usable runs.
-    """
-    earlier = set(order[: order.index(test_session)])
-    training = [run for run in runs if run.session in earlier]
-    n_train = len({run.session for run in training})
-    if n_train < max(min_train_sessions, 2):
-        raise ValueError(
-            f"session {test_session}: {n_train} earlier session(s) with usable "
-            f"runs; the prospective test needs at least {min_train_sessions}"
-        )
-    X, y, groups = training_set(training)
-    everything = np.arange(len(y))
-    model = fit_with_inner_selection(X @ X.T, X, y, groups, everything, max_components)
-    held_out = [run for run in runs if run.session == test_session]
-    return predict_runs(held_out, model, fold=f"before-{test_session}"), n_train
