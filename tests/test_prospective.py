@@ -7,7 +7,7 @@ import pytest
 from painflow.crossval import fit_with_inner_selection, predict_runs, training_set
 from painflow.fileio import read_npz, read_tsv, write_json, write_npz
 from painflow.metrics import METRIC_COLUMNS
-from painflow.prospective import ProspectiveDesign, prospective_plan
+from painflow.prospective import ProspectiveDesign, fit_on_sessions, prospective_plan
 from painflow.steps.prospective import (
     PROSPECTIVE_COLUMNS,
     prospective,
@@ -50,6 +50,13 @@ def test_a_subject_too_short_for_the_split_is_an_error_naming_the_keys():
     assert prospective_plan(expanding, {"02": ORDER[:5]}) == {"02": []}
     with pytest.raises(ValueError, match="prospective.mode"):
         ProspectiveDesign(mode="rolling")
+
+
+def test_training_sessions_left_without_usable_runs_are_an_error():
+    # Quality control can leave fewer usable sessions than were planned.
+    with pytest.raises(ValueError, match="0 of the training sessions") as error:
+        fit_on_sessions([], ["01", "02"], None)
+    assert "prospective.train_sessions" in str(error.value)
 
 
 @pytest.fixture(scope="module")

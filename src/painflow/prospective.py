@@ -138,7 +138,8 @@ def fit_on_sessions(
     if len(used) < MIN_PROSPECTIVE_SESSIONS:
         raise ValueError(
             f"{len(used)} of the training sessions {list(sessions)} have usable "
-            f"runs; a prospective model needs at least {MIN_PROSPECTIVE_SESSIONS}"
+            f"runs; a prospective model needs at least {MIN_PROSPECTIVE_SESSIONS} "
+            "(raise prospective.train_sessions or prospective.min_train_sessions)"
         )
     X, y, groups = training_set(training)
     everything = np.arange(len(y))
