@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 
 from painflow.crossval import FittedModel, predict_runs, training_set
 from painflow.decoder import LassoPCR
-from painflow.fileio import read_npz, write_npz
+from painflow.fileio import read_npz, read_tsv, write_npz, write_tsv
 from painflow.learningcurve import (
     SUMMARY_COLUMNS,
     kernel_arrays,
@@ -31,6 +31,7 @@ from painflow.metrics import (
     point_metrics,
     scale_units,
 )
+from painflow.steps.learning import LEARNING_CURVE_COLUMNS, summarize_learning_curve
 from painflow.streams import step_rng
 
 SCALES = ["1min", "2min", "run", "session"]
@@ -229,3 +230,29 @@ def test_kernels_read_from_a_file_keep_every_unit(curve, tmp_path):
         theirs, expected = scale_units_of_repeats(curve["data"], curve["pred"], scale)
         pd.testing.assert_frame_equal(ours, theirs)
         np.testing.assert_array_equal(predicted, expected)
+
+
+def test_summary_of_sizes_some_left_empty_by_quality_control(tmp_path):
+    rows = [
+        {"n_train_sessions": 1, "scale": "1min", "metric": metric}
+        | {"estimate": 0.5, "ci_low": 0.2, "ci_high": 0.7}
+        for metric in METRICS
+    ]
+    write_tsv(tmp_path / "size-1.tsv", pd.DataFrame(rows))
+    write_tsv(tmp_path / "size-2.tsv", pd.DataFrame(columns=list(SUMMARY_COLUMNS)))
+    draws = pd.DataFrame(columns=list(LEARNING_CURVE_COLUMNS))
+    write_tsv(tmp_path / "draws.tsv", draws)
+    main = pd.DataFrame(rows).drop(columns="n_train_sessions").assign(p_value=0.01)
+    write_tsv(tmp_path / "metrics.tsv", main)
+    summarize_learning_curve(
+        [str(tmp_path / "draws.tsv")] * 2,
+        [str(tmp_path / "size-1.tsv"), str(tmp_path / "size-2.tsv")],
+        str(tmp_path / "metrics.tsv"),
+        "01",
+        str(tmp_path / "table.tsv"),
+        str(tmp_path / "summary.tsv"),
+        str(tmp_path / "figure.png"),
+    )
+    summary = read_tsv(tmp_path / "summary.tsv")
+    pd.testing.assert_frame_equal(summary, pd.DataFrame(rows))
+    assert (tmp_path / "figure.png").read_bytes()[:4] == b"\x89PNG"

@@ -19,6 +19,13 @@ from painflow.steps.decoding import load_subject_features
 from painflow.steps.logs import log
 
 LEARNING_CURVE_COLUMNS = ("n_train_sessions", "repeat", "test_session", "scale", "r")
+SUMMARY_TYPES = {
+    "scale": str,
+    "metric": str,
+    "estimate": float,
+    "ci_low": float,
+    "ci_high": float,
+}
 
 
 def learning_curve_kernels(
@@ -126,9 +133,13 @@ def summarize_learning_curve(
         ignore_index=True,
     ).loc[:, list(LEARNING_CURVE_COLUMNS)]
     write_tsv(table_out, table)
-    summary = pd.concat(
-        [read_tsv(path, dtype={"scale": str}) for path in summaries],
-        ignore_index=True,
+    read = [read_tsv(path, dtype=SUMMARY_TYPES) for path in summaries]
+    # Sizes that quality control left without enough sessions have no rows.
+    filled = [table for table in read if not table.empty]
+    summary = (
+        pd.concat(filled, ignore_index=True)
+        if filled
+        else pd.DataFrame(columns=list(SUMMARY_COLUMNS))
     ).loc[:, list(SUMMARY_COLUMNS)]
     write_tsv(summary_out, summary)
     plot_learning_curve(summary, read_tsv(metrics), f"sub-{subject}", figure_out)
