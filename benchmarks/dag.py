@@ -37,7 +37,6 @@ LOCAL_RULES = {
     "summarize_qc",
     "summarize_cross_subject",
     "summarize_learning_curve",
-    "summarize_prospective",
     "collect_fmriprep_run",
 }
 GROUPED_RULES = {"extract_signals", "edge_features"}
@@ -91,6 +90,8 @@ def write_layout(root: Path, n_subjects: int, n_sessions: int, n_runs: int) -> P
             "image": str(root / "atlas.nii.gz"),
             "labels": str(root / "atlas.tsv"),
         },
+        # The study's split where it fits; small layouts test their last session.
+        "prospective": {"train_sessions": min(12, n_sessions - 1)},
     }
     path = root / "config.yaml"
     path.write_text(yaml.safe_dump(config))

@@ -41,16 +41,14 @@ from regionsim import (
     study_parser,
 )
 
-from painflow.crossval import (
-    RunFeatures,
-    correlation,
+from painflow.crossval import RunFeatures, correlation, nested_loso
+from painflow.decoder import LassoPCR, available_components, component_path
+from painflow.edges import EXCLUDED, FeatureSettings, edge_time_series, run_features
+from painflow.learningcurve import (
     kernel_data,
     learning_curve_draws,
     learning_curve_predictions,
-    nested_loso,
 )
-from painflow.decoder import LassoPCR, available_components, component_path
-from painflow.edges import EXCLUDED, FeatureSettings, edge_time_series, run_features
 
 GOAL_RATIO = 50
 GOAL_DIFFERENCE = 1e-8

@@ -9,7 +9,9 @@ with recorded_step(snakemake):
         folds=snakemake.input.folds,
         n_train_sessions=int(snakemake.wildcards.size),
         n_repeats=snakemake.params.n_repeats,
+        n_bootstrap=snakemake.params.n_bootstrap,
         seed=snakemake.params.seed,
         scales=snakemake.params.scales,
         table_out=snakemake.output.table,
+        summary_out=snakemake.output.summary,
     )

@@ -5,15 +5,14 @@ from painflow.steps.recorded import recorded_step
 
 with recorded_step(snakemake):
     prospective(
+        model=snakemake.input.model,
         features=list(snakemake.input.features),
         sessions=snakemake.params.sessions,
         runs=snakemake.params.runs,
         qc_files=list(snakemake.input.qc),
-        order=snakemake.params.order,
         test_session=snakemake.wildcards.session,
-        min_train_sessions=snakemake.params.min_train_sessions,
-        max_components=snakemake.params.max_components,
         time_bins=snakemake.params.time_bins,
         scales=snakemake.params.scales,
         table_out=snakemake.output.table,
+        predictions_out=snakemake.output.predictions,
     )

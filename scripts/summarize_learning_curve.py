@@ -6,7 +6,10 @@ from painflow.steps.recorded import recorded_step
 with recorded_step(snakemake):
     summarize_learning_curve(
         tables=list(snakemake.input.tables),
+        summaries=list(snakemake.input.summaries),
+        metrics=snakemake.input.metrics,
         subject=snakemake.wildcards.subject,
         table_out=snakemake.output.table,
+        summary_out=snakemake.output.summary,
         figure_out=snakemake.output.figure,
     )

@@ -7,9 +7,10 @@ x 3 runs of 10 minutes, 8 signal regions each.
 import pytest
 from conftest import decode_study, study_atlas
 
-from painflow.crossval import kernel_data, learning_curve_scores, predict_runs
+from painflow.crossval import predict_runs
 from painflow.fileio import read_json
 from painflow.importance import fold_contributions, rank_regions
+from painflow.learningcurve import kernel_data, learning_curve_scores
 from painflow.metrics import add_time_bins, point_metrics
 from painflow.simulate import simulate_study
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.workflow
 DOUBLES = Path(__file__).resolve().parent / "doubles"
 SIMULATION = {"n_subjects": 2, "n_runs": 1, "n_volumes": 100, "seed": 5}
 OVERRIDES = {
-    "prospective": {"min_train_sessions": 2},
+    "prospective": {"train_sessions": 2},
     "learning_curve": {"n_repeats": 2},
     "importance": {"n_permutations": 100, "n_shown": 10},
 }

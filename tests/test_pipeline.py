@@ -8,21 +8,19 @@ import pytest
 from conftest import decode_study, study_atlas
 
 from painflow.bids import parse_entities
-from painflow.crossval import (
-    FittedModel,
+from painflow.crossval import FittedModel, predict_runs, training_set
+from painflow.decoder import LassoPCR
+from painflow.edges import edge_weight_matrix
+from painflow.fileio import read_json, read_npz, write_npz
+from painflow.learningcurve import (
     kernel_arrays,
     kernel_data,
     kernel_data_from_arrays,
     learning_curve_draws,
     learning_curve_scores,
-    predict_runs,
-    prospective_predictions,
-    training_set,
 )
-from painflow.decoder import LassoPCR
-from painflow.edges import edge_weight_matrix
-from painflow.fileio import read_json, read_npz, write_npz
 from painflow.metrics import add_time_bins, point_metrics
+from painflow.prospective import prospective_predictions
 
 WRONG_DELAY = 66.0  # seconds; the simulated delay is 6 s
 
@@ -134,7 +132,7 @@ def test_learning_curve_rises_with_the_number_of_training_sessions(decoded):
                 kernel_data(result["features"], ["1min"]),
                 choices,
                 size,
-                n_repeats=3,
+                n_repeats=10,
                 seed=0,
                 scales=["1min"],
             )

@@ -28,9 +28,10 @@ from painflow.simulate import simulate_study
 pytestmark = pytest.mark.workflow
 
 RUN = "sub-01/ses-02/func/sub-01_ses-02_task-rating_run-1"
-# Four sessions: sessions 3 and 4 get prospective tests; training sizes 1 and 2.
+# Four sessions: a prospective model of sessions 1 and 2 tests sessions 3 and 4;
+# learning-curve training sizes 1 and 2.
 OVERRIDES = {
-    "prospective": {"min_train_sessions": 2},
+    "prospective": {"train_sessions": 2},
     "learning_curve": {"n_repeats": 2},
     "importance": {"n_permutations": 100, "n_shown": 10},
 }
@@ -156,6 +157,29 @@ def test_learning_curve_over_training_sizes(first_run):
     assert sorted(table["repeat"].unique()) == [0, 1]
     assert sorted(table["test_session"].unique()) == ["01", "02", "03", "04"]
     assert len(table) == 2 * 2 * 4 * 4  # sizes x repeats x sessions x scales
+    summary = read_tsv(
+        first_run / "sub-01/decoding/sub-01_atlas-AAL_desc-summary_learningcurve.tsv"
+    )
+    assert list(summary.columns) == [
+        "n_train_sessions",
+        "scale",
+        "metric",
+        "estimate",
+        "ci_low",
+        "ci_high",
+    ]
+    metrics = read_tsv(first_run / "sub-01/decoding/sub-01_atlas-AAL_metrics.tsv")
+    brain = metrics[~metrics["metric"].str.startswith("motion_")]
+    # The main evaluation's metrics at its scales, for every training size.
+    for size in (1, 2):
+        rows = summary[summary["n_train_sessions"] == size]
+        assert list(zip(rows["scale"], rows["metric"], strict=True)) == list(
+            zip(brain["scale"], brain["metric"], strict=True)
+        )
+    defined = summary.dropna(subset=["estimate", "ci_low"])
+    assert not defined.empty
+    assert (defined["ci_low"] <= defined["estimate"] + 1e-9).all()
+    assert (defined["estimate"] <= defined["ci_high"] + 1e-9).all()
     assert (first_run / "sub-01/figures/sub-01_atlas-AAL_learningcurve.png").exists()
 
 
@@ -169,7 +193,24 @@ def test_prospective_tests_in_scan_order(first_run):
         assert list(table.columns) == ["test_session", "n_train_sessions", "scale", "r"]
         per_session = table.drop_duplicates("test_session")
         assert per_session["test_session"].tolist() == ["03", "04"]
-        assert per_session["n_train_sessions"].tolist() == [2, 3]
+        # One model of the first two sessions tests both later ones.
+        assert per_session["n_train_sessions"].tolist() == [2, 2]
+        model = read_npz(
+            decoding / f"sub-{subject}_atlas-AAL_desc-prospective_model.npz"
+        )
+        assert model["train_sessions"].tolist() == ["01", "02"]
+        metrics = read_tsv(
+            decoding / f"sub-{subject}_atlas-AAL_desc-prospective_metrics.tsv"
+        )
+        assert list(metrics.columns) == [
+            "scale",
+            "metric",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "p_value",
+        ]
+        assert set(metrics["scale"]) == {"1min", "2min", "run", "session"}
         figure = (
             first_run / f"sub-{subject}/figures/sub-{subject}_atlas-AAL_prospective.png"
         )
@@ -334,6 +375,24 @@ def test_subject_with_fewer_than_three_sessions_is_rejected(tmp_path):
     assert "needs at least 3" in result.stdout
 
 
+def test_a_prospective_split_without_later_sessions_is_rejected(study, tmp_path):
+    config = study_config(study, tmp_path / "out", prospective={"train_sessions": 4})
+    result = run_workflow(config, tmp_path, "-n")
+    assert result.returncode != 0
+    assert "sub-01: 4 session(s)" in result.stdout
+    assert "prospective.mode: expanding" in result.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_expanding_prospective_design_plans_one_model_per_session(study, tmp_path):
+    prospective = {"mode": "expanding", "min_train_sessions": 2}
+    config = study_config(study, tmp_path / "out", prospective=prospective)
+    result = run_workflow(config, tmp_path, "-n")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "prospective_expanding" in result.stdout
+    assert "prospective_model" not in result.stdout
+
+
 def test_missing_ratings_recording_is_rejected_before_any_job(study, tmp_path):
     copy = tmp_path / "study"
     shutil.copytree(study, copy)
@@ -373,7 +432,10 @@ def test_a_mostly_censored_run_is_left_out_and_recorded(study, tmp_path):
     table["trans_x"] = np.cumsum(np.random.default_rng(0).normal(0, 1, len(table)))
     table.to_csv(confounds, sep="\t", index=False, na_rep="n/a")
     out = tmp_path / "out"
-    result = run_workflow(study_config(copy, out), tmp_path / "work")
+    # With session 02 left out, the first three sessions keep the two usable
+    # ones a prospective model needs.
+    config = study_config(copy, out, prospective={"train_sessions": 3})
+    result = run_workflow(config, tmp_path / "work")
     assert result.returncode == 0, result.stdout[-3000:]
     qc = read_tsv(out / "sub-01/qc/sub-01_atlas-AAL_qc.tsv", dtype={"session": str})
     left_out = qc[~qc["included"]]

@@ -15,7 +15,7 @@ from painflow.simulate import simulate_study
 pytestmark = pytest.mark.workflow
 
 OVERRIDES = {
-    "prospective": {"min_train_sessions": 2},
+    "prospective": {"mode": "expanding", "min_train_sessions": 2},
     "learning_curve": {"n_repeats": 2},
     "importance": {"n_permutations": 100, "n_shown": 10},
 }

@@ -14,7 +14,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def study_config(study: Path, output: Path, **overrides) -> dict:
-    """A config for a simulated study, with a quick bootstrap."""
+    """A config for a simulated study, with a quick bootstrap.
+
+    The prospective model trains on the first 2 sessions, which leaves a
+    session to test in the smallest studies (3 sessions).
+    """
     truth = read_json(study / "ground_truth.json")
     config = {
         "bids_dir": str(study),
@@ -27,6 +31,7 @@ def study_config(study: Path, output: Path, **overrides) -> dict:
             "labels": str(study / truth["atlas"]["labels"]),
         },
         "evaluation": {"n_bootstrap": 200},
+        "prospective": {"train_sessions": 2},
     }
     config.update(overrides)
     return config

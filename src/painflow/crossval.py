@@ -8,21 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from painflow.bids import natural_key
 from painflow.dataset import MIN_SESSIONS
 from painflow.decoder import (
     available_components,
-    dual_predict,
     dual_weights,
-    eigen_dual_fit,
     gram_component_path,
     gram_dual_fit,
-    gram_eigen,
 )
-from painflow.edges import bin_mean_edges, predict_volumes
-from painflow.metrics import MIN_UNITS_FOR_R
+from painflow.edges import predict_volumes
 
-MIN_TRAINING_SAMPLES = 3
 PREDICTION_COLUMNS = ("session", "run", "volume", "time", "rating", "predicted", "fold")
 
 
@@ -98,6 +92,27 @@ class FittedModel:
     intercept: float
     n_components: int
     inner_r: np.ndarray
+
+
+def model_arrays(model: FittedModel, region_names: np.ndarray) -> dict:
+    """The arrays of a model's ``.npz`` file (DESIGN.md's ``model.npz``)."""
+    return {
+        "edge_weights": model.coef,
+        "intercept": np.array(model.intercept),
+        "n_components": np.array(model.n_components),
+        "region_names": region_names,
+        "inner_r": model.inner_r,
+    }
+
+
+def model_from_arrays(arrays: dict) -> FittedModel:
+    """The model saved by :func:`model_arrays`."""
+    return FittedModel(
+        coef=arrays["edge_weights"],
+        intercept=float(arrays["intercept"]),
+        n_components=int(arrays["n_components"]),
+        inner_r=arrays["inner_r"],
+    )
 
 
 def training_set(
@@ -345,319 +360,3 @@ def _fold_row(fold: str, train_groups: np.ndarray, model: FittedModel) -> dict:
         "n_components": model.n_components,
         "inner_r": float(model.inner_r[model.n_components - 1]),
     }
-
-
-def prospective_predictions(
-    runs: list[RunFeatures],
-    order: list[str],
-    test_session: str,
-    min_train_sessions: int,
-    max_components: int | None = None,
-) -> tuple[pd.DataFrame, int]:
-    """Predict a session with a model trained only on the sessions before it.
-
-    The number of components is chosen by leave-one-session-out over those
-    earlier sessions, as in the nested cross-validation.
-
-    Parameters
-    ----------
-    runs : list of RunFeatures
-        Included runs of the test session and of earlier sessions.
-    order : list of str
-        Every session of the subject in scan order.
-    test_session : str
-        The session to predict.
-    min_train_sessions : int
-        Fewest earlier sessions to train on.
-    max_components : int or None
-        Upper limit of the number of components.
-
-    Returns
-    -------
-    predictions : pandas.DataFrame
-        Per-volume predictions of the test session (``PREDICTION_COLUMNS``).
-    n_train_sessions : int
-        Number of earlier sessions trained on.
-
-    Raises
-    ------
-    ValueError
-        When fewer than ``min_train_sessions`` earlier sessions have usable runs.
-    """
-    earlier = set(order[: order.index(test_session)])
-    training = [run for run in runs if run.session in earlier]
-    n_train = len({run.session for run in training})
-    if n_train < max(min_train_sessions, 2):
-        raise ValueError(
-            f"session {test_session}: {n_train} earlier session(s) with usable "
-            f"runs; the prospective test needs at least {min_train_sessions}"
-        )
-    X, y, groups = training_set(training)
-    everything = np.arange(len(y))
-    model = fit_with_inner_selection(X @ X.T, X, y, groups, everything, max_components)
-    held_out = [run for run in runs if run.session == test_session]
-    return predict_runs(held_out, model, fold=f"before-{test_session}"), n_train
-
-
-def learning_curve_draws(
-    sessions: list[str], n_train_sessions: int, n_repeats: int, seed: int
-) -> list[tuple[int, str, tuple]]:
-    """The training sessions of every (repeat, held-out session) of one size.
-
-    Each (size, repeat) has its own random stream, so that adding repeats
-    leaves the earlier draws unchanged.
-
-    Returns
-    -------
-    list of (repeat, test_session, training sessions)
-    """
-    if not 1 <= n_train_sessions <= len(sessions) - 2:
-        raise ValueError(
-            f"training size {n_train_sessions} outside 1..{len(sessions) - 2} "
-            f"for {len(sessions)} sessions"
-        )
-    draws = []
-    for repeat in range(n_repeats):
-        rng = np.random.default_rng([seed, n_train_sessions, repeat])
-        for test_session in sessions:
-            others = [session for session in sessions if session != test_session]
-            chosen = rng.choice(others, size=n_train_sessions, replace=False)
-            draws.append((repeat, test_session, tuple(sorted(chosen))))
-    return draws
-
-
-def unit_features(run: RunFeatures, scale: str) -> tuple[np.ndarray, np.ndarray]:
-    """Mean edge vectors and ratings of a run's units at a scale.
-
-    Time-bin scales read the run's stored bin means; the ``run`` scale is the
-    mean over all the run's retained volumes.
-
-    Returns
-    -------
-    features : numpy.ndarray
-        (units, edges).
-    ratings : numpy.ndarray
-        (units,).
-    """
-    arrays = run.arrays
-    if scale != "run":
-        prefix = f"timebin_{scale}"
-        return arrays[f"{prefix}_edges"], arrays[f"{prefix}_rating"]
-    everything = np.zeros(len(arrays["rating"]), dtype=int)
-    features = bin_mean_edges(arrays["zscored"], everything)[1]
-    return features, np.array([arrays["rating"].mean()])
-
-
-@dataclass(frozen=True)
-class SessionUnits:
-    """A held-out session's units at every scale, seen through the kernel.
-
-    Attributes
-    ----------
-    kernel : numpy.ndarray
-        (units, samples) inner products of the units' mean features with every
-        training sample of the subject.
-    ratings : numpy.ndarray
-        (units,) mean ratings.
-    rows : dict
-        Scale to the row indices of its units.
-    """
-
-    kernel: np.ndarray
-    ratings: np.ndarray
-    rows: dict
-
-
-@dataclass(frozen=True)
-class KernelData:
-    """Everything the learning curve's fits read: no feature matrix.
-
-    Attributes
-    ----------
-    gram : numpy.ndarray
-        (samples, samples) inner products of the training samples.
-    y, groups : numpy.ndarray
-        Targets and session labels of the samples.
-    n_features : int
-    units : dict
-        Session to its :class:`SessionUnits`.
-    """
-
-    gram: np.ndarray
-    y: np.ndarray
-    groups: np.ndarray
-    n_features: int
-    units: dict
-
-
-def kernel_data(runs: list[RunFeatures], scales: list[str]) -> KernelData:
-    """Gram matrix of a subject's training samples and kernels of its units.
-
-    Parameters
-    ----------
-    runs : list of RunFeatures
-        The subject's included runs.
-    scales : list of str
-        Time-bin scales and ``run``; ``session`` is skipped (one unit).
-
-    Returns
-    -------
-    KernelData
-    """
-    X, y, groups = training_set(runs)
-    units = {}
-    for session in sorted({run.session for run in runs}):
-        features, ratings, rows, start = [], [], {}, 0
-        for scale in scales:
-            if scale == "session":
-                continue
-            for run in runs:
-                if run.session == session:
-                    run_features, run_ratings = unit_features(run, scale)
-                    features.append(run_features)
-                    ratings.append(run_ratings)
-            count = sum(map(len, ratings)) - start
-            rows[scale] = np.arange(start, start + count)
-            start += count
-        units[session] = SessionUnits(
-            np.concatenate(features) @ X.T, np.concatenate(ratings), rows
-        )
-    return KernelData(X @ X.T, y, groups, X.shape[1], units)
-
-
-def kernel_arrays(data: KernelData) -> dict:
-    """Flatten :class:`KernelData` into named arrays, for an ``.npz`` file."""
-    arrays = {
-        "gram": data.gram,
-        "y": data.y,
-        "groups": data.groups.astype(str),
-        "n_features": np.array(data.n_features),
-        "sessions": np.array(sorted(data.units), dtype=str),
-    }
-    for session, unit in data.units.items():
-        arrays[f"kernel_{session}"] = unit.kernel
-        arrays[f"ratings_{session}"] = unit.ratings
-        for scale, rows in unit.rows.items():
-            arrays[f"rows_{session}_{scale}"] = rows
-    return arrays
-
-
-def kernel_data_from_arrays(arrays: dict) -> KernelData:
-    """Rebuild :class:`KernelData` from :func:`kernel_arrays`."""
-    units = {}
-    for session in arrays["sessions"].tolist():
-        prefix = f"rows_{session}_"
-        rows = {
-            name.removeprefix(prefix): values
-            for name, values in arrays.items()
-            if name.startswith(prefix)
-        }
-        units[session] = SessionUnits(
-            arrays[f"kernel_{session}"], arrays[f"ratings_{session}"], rows
-        )
-    return KernelData(
-        arrays["gram"],
-        arrays["y"],
-        arrays["groups"].astype(str),
-        int(arrays["n_features"]),
-        units,
-    )
-
-
-def learning_curve_predictions(
-    data: KernelData,
-    fold_components: dict,
-    n_train_sessions: int,
-    n_repeats: int,
-    seed: int,
-) -> dict:
-    """Predict each session's units from random subsets of the other sessions.
-
-    For every repeat and every held-out session, ``n_train_sessions`` of the
-    other sessions are drawn (:func:`learning_curve_draws`) and a model with
-    the number of components the nested cross-validation chose for that
-    held-out session is fitted on them, in the dual: a fit is an
-    eigendecomposition of the drawn samples' Gram matrix, shared by every
-    held-out session that drew the same sessions, and a prediction is a
-    kernel row times dual coefficients. A unit's prediction equals the mean
-    of its volumes' predictions.
-
-    Parameters
-    ----------
-    data : KernelData
-        From :func:`kernel_data`.
-    fold_components : dict
-        Held-out session to its number of components (the folds table).
-    n_train_sessions : int
-        Training-set size, from 1 to the number of sessions minus 2.
-    n_repeats : int
-        Random draws per held-out session.
-    seed : int
-        Seed of the draws.
-
-    Returns
-    -------
-    dict
-        ``(repeat, test_session)`` to the predictions of the session's units
-        (rows as in ``data.units[test_session].rows``), or None when the
-        drawn sessions hold fewer than three training samples.
-    """
-    sessions = sorted(data.units, key=natural_key)
-    draws = learning_curve_draws(sessions, n_train_sessions, n_repeats, seed)
-    predictions, eigen = {}, None
-    # Sorting by training set puts draws that share a decomposition together.
-    for repeat, test_session, chosen in sorted(draws, key=lambda draw: draw[2]):
-        train = np.flatnonzero(np.isin(data.groups, chosen))
-        if train.size < MIN_TRAINING_SAMPLES:
-            predictions[repeat, test_session] = None
-            continue
-        if eigen is None or not np.array_equal(eigen.train, train):
-            eigen = gram_eigen(data.gram, train, data.n_features)
-        model = eigen_dual_fit(eigen, data.y, int(fold_components[test_session]))
-        cross = data.units[test_session].kernel[:, train]
-        predictions[repeat, test_session] = dual_predict(model, cross)
-    return {draw[:2]: predictions[draw[:2]] for draw in draws}
-
-
-def learning_curve_scores(
-    data: KernelData,
-    fold_components: dict,
-    n_train_sessions: int,
-    n_repeats: int,
-    seed: int,
-    scales: list[str],
-) -> pd.DataFrame:
-    """Correlation within each held-out session of the learning curve's predictions.
-
-    Parameters
-    ----------
-    data : KernelData
-        From :func:`kernel_data`.
-    fold_components, n_train_sessions, n_repeats, seed
-        As for :func:`learning_curve_predictions`.
-    scales : list of str
-        Scales of the table.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``repeat, test_session, scale, r``: the correlation between predicted
-        and rated pain over the held-out session's units; NaN when the drawn
-        sessions hold fewer than three training samples, or the session fewer
-        than three units at that scale (always so for ``session``).
-    """
-    predictions = learning_curve_predictions(
-        data, fold_components, n_train_sessions, n_repeats, seed
-    )
-    rows = []
-    for (repeat, test_session), predicted in predictions.items():
-        unit = data.units[test_session]
-        for scale in scales:
-            r = float("nan")
-            rows_of_scale = unit.rows.get(scale, ())
-            if predicted is not None and len(rows_of_scale) >= MIN_UNITS_FOR_R:
-                r = correlation(predicted[rows_of_scale], unit.ratings[rows_of_scale])
-            rows.append(
-                {"repeat": repeat, "test_session": test_session, "scale": scale, "r": r}
-            )
-    return pd.DataFrame(rows)

@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
 from painflow.bids import natural_key  # noqa: E402
@@ -254,13 +255,28 @@ def plot_prospective(table: pd.DataFrame, title: str, path: str | Path) -> None:
         save_figure(figure, path)
 
 
-def plot_learning_curve(table: pd.DataFrame, title: str, path: str | Path) -> None:
-    """Median and interquartile range of r against the number of training sessions.
+METRIC_LABELS = {
+    "r": "pooled r",
+    "r2": "R²",
+    "mae": "mean absolute error",
+    "auc": "ROC AUC",
+    "within_run_r": "mean r within runs",
+    "within_session_r": "mean r within sessions",
+}
+
+
+def plot_learning_curve(
+    summary: pd.DataFrame, reference: pd.DataFrame, title: str, path: str | Path
+) -> None:
+    """Every metric against the number of training sessions, with 95% bands.
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        ``n_train_sessions, repeat, test_session, scale, r``.
+    summary : pandas.DataFrame
+        ``n_train_sessions, scale, metric, estimate, ci_low, ci_high``.
+    reference : pandas.DataFrame
+        The main metrics table (``scale, metric, estimate``): each scale's
+        estimate of the model of all other sessions, drawn as a dotted line.
     title : str
         Figure title.
     path : str or Path
@@ -268,36 +284,53 @@ def plot_learning_curve(table: pd.DataFrame, title: str, path: str | Path) -> No
     """
     styles = ["-", "--", "-.", ":"]
     greys = ["#000000", "#555555", "#888888", "#bbbbbb"]
+    metrics = list(METRIC_LABELS)
+    main = reference.set_index(["scale", "metric"])["estimate"]
     with plt.rc_context(STYLE):
-        figure, ax = plt.subplots(figsize=(3.8, 2.9))
-        for position, (scale, rows) in enumerate(table.groupby("scale", sort=False)):
-            summary = rows.groupby("n_train_sessions")["r"].quantile([0.25, 0.5, 0.75])
-            summary = summary.unstack().dropna()
-            if summary.empty:
-                continue
-            color = greys[position % 4]
-            ax.fill_between(
-                summary.index,
-                summary[0.25],
-                summary[0.75],
-                color=color,
-                alpha=0.15,
-                lw=0,
-            )
-            ax.plot(
-                summary.index,
-                summary[0.5],
-                ls=styles[position % 4],
-                color=color,
-                marker="o",
-                ms=3,
-                label=SCALE_LABELS.get(scale, scale),
-            )
-        ax.axhline(0, color="0.85", lw=0.8)
-        ax.set_xlabel("number of training sessions")
-        ax.set_ylabel("r within the held-out session")
-        ax.legend(frameon=False, fontsize=7)
-        ax.set_title(f"{title}: median and interquartile range")
+        figure, axes = plt.subplots(2, 3, figsize=(9.0, 5.2), squeeze=False)
+        for ax, metric in zip(axes.ravel(), metrics, strict=True):
+            rows = summary[summary["metric"] == metric]
+            for position, (scale, curve) in enumerate(
+                rows.groupby("scale", sort=False)
+            ):
+                curve = curve.dropna(subset=["estimate"])
+                if curve.empty:
+                    continue
+                color = greys[position % 4]
+                ax.fill_between(
+                    curve["n_train_sessions"],
+                    curve["ci_low"],
+                    curve["ci_high"],
+                    color=color,
+                    alpha=0.15,
+                    lw=0,
+                )
+                ax.plot(
+                    curve["n_train_sessions"],
+                    curve["estimate"],
+                    ls=styles[position % 4],
+                    color=color,
+                    marker="o",
+                    ms=3,
+                    label=SCALE_LABELS.get(scale, scale),
+                )
+                if np.isfinite(main.get((scale, metric), np.nan)):
+                    ax.axhline(main[(scale, metric)], color=color, ls=":", lw=0.9)
+            ax.set_title(METRIC_LABELS[metric])
+            ax.set_xlabel("number of training sessions")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            lowest = rows["estimate"].min()
+            if metric == "r2" and np.isfinite(lowest):
+                # R² has no floor: a resample of near-constant ratings would
+                # stretch the axis far below every estimate.
+                ax.set_ylim(1.1 * min(-1.0, lowest), 1.0)
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        if handles:
+            axes[0, 0].legend(frameon=False, fontsize=7)
+        figure.suptitle(
+            f"{title}: mean over random draws, 95% bootstrap bands; "
+            "dotted: all other sessions"
+        )
         figure.tight_layout()
         save_figure(figure, path)
 

@@ -15,6 +15,7 @@ from painflow.dataset import (
     scan_order_table,
 )
 from painflow.fmriprep import check_engine, output_spaces, resolve_license
+from painflow.prospective import ProspectiveDesign, prospective_plan
 
 OUT = Path(config["output_dir"])
 ATLAS = config["atlas"]["name"]
@@ -52,6 +53,9 @@ SUBJECTS = sorted(RUNS["subject"].unique())
 # else assumed from the labels (with a warning, recorded in the report).
 SCAN_ORDER = scan_order_table(DATASET.bids_dir, RUNS)
 SESSION_ORDER = orders_by_subject(SCAN_ORDER)
+PROSPECTIVE = ProspectiveDesign.from_config(config["prospective"])
+# Tested sessions of each subject; an impossible split stops the run here.
+PROSPECTIVE_TESTS = prospective_plan(PROSPECTIVE, SESSION_ORDER)
 
 
 def run_entities_pattern():
@@ -279,9 +283,8 @@ def group_path(suffix, extension, folder=None):
 
 
 def prospective_sessions(subject):
-    """Sessions preceded by enough sessions to train a prospective model."""
-    order = SESSION_ORDER.get(subject, [])
-    return order[config["prospective"]["min_train_sessions"] :]
+    """The subject's prospectively tested sessions, in scan order."""
+    return PROSPECTIVE_TESTS.get(subject, [])
 
 
 def prospective_subjects():
@@ -289,10 +292,12 @@ def prospective_subjects():
     return [subject for subject in SUBJECTS if prospective_sessions(subject)]
 
 
-def prospective_path(subject="{subject}", session="{session}"):
-    """Pattern of one session's prospective test."""
+def prospective_path(subject="{subject}", session="{session}", suffix="prospective"):
+    """Pattern of one session's prospective test, or of its ``predictions``."""
     entities = {"subject": subject, "session": session, "atlas": ATLAS}
-    return str(bids_path(OUT, entities, "prospective", ".tsv", datatype="decoding"))
+    if suffix != "prospective":
+        entities["desc"] = "prospective"
+    return str(bids_path(OUT, entities, suffix, ".tsv", datatype="decoding"))
 
 
 def sessions_up_to(wildcards):
@@ -301,19 +306,43 @@ def sessions_up_to(wildcards):
     return order[: order.index(wildcards.session) + 1]
 
 
-def runs_up_to(wildcards):
-    """Rows of the runs of the job's session and of the sessions before it."""
+def job_session(wildcards):
+    """The job's session alone."""
+    return [wildcards.session]
+
+
+def prospective_training_sessions(wildcards):
+    """Split design: the first sessions in scan order, which train the model."""
+    return PROSPECTIVE.training_sessions(SESSION_ORDER[wildcards.subject])
+
+
+def prospective_tested_sessions(wildcards):
+    """The job's subject's prospectively tested sessions."""
+    return prospective_sessions(wildcards.subject)
+
+
+def runs_in(wildcards, select):
+    """Rows of the job's subject's runs in the sessions ``select(wildcards)`` names."""
     rows = subject_runs(wildcards.subject)
-    return rows[rows["session"].isin(sessions_up_to(wildcards))]
+    return rows[rows["session"].isin(select(wildcards))]
 
 
-def run_files_up_to(suffix, extension):
-    """Input function: a per-run output for each run of ``runs_up_to``."""
+def run_files_in(select, suffix, extension):
+    """Input function: a per-run output for each run of ``runs_in``."""
 
     def files(wildcards):
-        return run_files(runs_up_to(wildcards), suffix, extension)
+        return run_files(runs_in(wildcards, select), suffix, extension)
 
     return files
+
+
+def run_labels_in(select, column):
+    """Params function: the session or run label of each run of ``runs_in``."""
+
+    def labels(wildcards):
+        return list(runs_in(wildcards, select)[column])
+
+    return labels
 
 
 def training_sizes(subject):
@@ -322,9 +351,10 @@ def training_sizes(subject):
     return list(range(1, n_units - 1))
 
 
-def learning_curve_path(subject="{subject}", size="{size}"):
-    """Pattern of one training-set size's learning-curve table."""
-    name = f"sub-{subject}_atlas-{ATLAS}_size-{size}_learningcurve.tsv"
+def learning_curve_path(subject="{subject}", size="{size}", desc=None):
+    """Pattern of one training-set size's learning-curve table (per draw, or summary)."""
+    label = f"_desc-{desc}" if desc else ""
+    name = f"sub-{subject}_atlas-{ATLAS}_size-{size}{label}_learningcurve.tsv"
     return str(OUT / f"sub-{subject}" / "decoding" / "learningcurve" / name)
 
 

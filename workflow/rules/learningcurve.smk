@@ -27,12 +27,13 @@ rule learning_curve_kernels:
 
 
 rule learning_curve:
-    """Predict every held-out session from random subsets of one size of the other sessions."""
+    """Predict every held-out session from random subsets of one size of the others; score."""
     input:
         kernels=subject_path("learningcurve", ".npz", desc="kernels"),
         folds=subject_path("folds", ".tsv"),
     output:
         table=learning_curve_path(),
+        summary=learning_curve_path(desc="summary"),
     log:
         str(OUT / "logs" / "learning_curve" / "sub-{subject}_size-{size}.log"),
     conda:
@@ -43,6 +44,7 @@ rule learning_curve:
         runtime=lambda wildcards, attempt: 60 * attempt,
     params:
         n_repeats=config["learning_curve"]["n_repeats"],
+        n_bootstrap=config["learning_curve"]["n_bootstrap"],
         seed=config["seed"],
         scales=config["evaluation"]["scales"],
     script:
@@ -50,14 +52,26 @@ rule learning_curve:
 
 
 rule summarize_learning_curve:
-    """Gather a subject's learning curve over training-set sizes, with a figure."""
+    """Gather a subject's learning curve over training-set sizes: tables and a figure."""
     input:
         tables=lambda wildcards: [
             learning_curve_path(wildcards.subject, size)
             for size in training_sizes(wildcards.subject)
         ],
+        summaries=lambda wildcards: [
+            learning_curve_path(wildcards.subject, size, desc="summary")
+            for size in training_sizes(wildcards.subject)
+        ],
+        metrics=subject_path("metrics", ".tsv"),
     output:
         table=subject_path("learningcurve", ".tsv"),
+        summary=report(
+            subject_path("learningcurve", ".tsv", desc="summary"),
+            caption="../report/learningcurvetable.rst",
+            category="Learning curve",
+            subcategory="sub-{subject}",
+            labels={"subject": "{subject}", "figure": "learning curve metrics"},
+        ),
         figure=report(
             figure_path("learningcurve"),
             caption="../report/learningcurve.rst",

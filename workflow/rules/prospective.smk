@@ -1,44 +1,105 @@
-localrules:
-    summarize_prospective,
+if PROSPECTIVE.mode == "split":
 
+    rule prospective_model:
+        """Train the prospective model once, on the first sessions in scan order."""
+        input:
+            features=run_files_in(prospective_training_sessions, "edges", ".npz"),
+        output:
+            model=subject_path("model", ".npz", desc="prospective"),
+        log:
+            log_path("prospective_model", level="subject"),
+        conda:
+            "../../envs/painflow.yaml"
+        threads: 1
+        resources:
+            mem_mb=lambda wildcards, attempt: 4000 * attempt,
+            runtime=lambda wildcards, attempt: 30 * attempt,
+        params:
+            sessions=run_labels_in(prospective_training_sessions, "session"),
+            runs=run_labels_in(prospective_training_sessions, "run"),
+            training_sessions=prospective_training_sessions,
+            max_components=config["decoder"]["max_components"],
+        script:
+            "../../scripts/prospective_model.py"
 
-rule prospective:
-    """Predict one session with a model trained only on the sessions scanned before it."""
-    input:
-        features=run_files_up_to("edges", ".npz"),
-        qc=run_files_up_to("timeseries", ".json"),
-    output:
-        table=prospective_path(),
-    log:
-        log_path("prospective", level="session"),
-    conda:
-        "../../envs/painflow.yaml"
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, attempt: 4000 * attempt,
-        runtime=lambda wildcards, attempt: 30 * attempt,
-    params:
-        sessions=lambda wildcards: list(runs_up_to(wildcards)["session"]),
-        runs=lambda wildcards: list(runs_up_to(wildcards)["run"]),
-        # Later sessions are left out so that a new session leaves this job valid.
-        order=sessions_up_to,
-        min_train_sessions=config["prospective"]["min_train_sessions"],
-        max_components=config["decoder"]["max_components"],
-        time_bins=config["features"]["time_bins"],
-        scales=config["evaluation"]["scales"],
-    script:
-        "../../scripts/prospective.py"
+    rule prospective:
+        """Predict one later session with the model of the first sessions."""
+        input:
+            # Only the model and this session: a new session leaves the others valid.
+            model=subject_path("model", ".npz", desc="prospective"),
+            features=run_files_in(job_session, "edges", ".npz"),
+            qc=run_files_in(job_session, "timeseries", ".json"),
+        output:
+            table=prospective_path(),
+            predictions=prospective_path(suffix="predictions"),
+        log:
+            log_path("prospective", level="session"),
+        conda:
+            "../../envs/painflow.yaml"
+        threads: 1
+        resources:
+            mem_mb=lambda wildcards, attempt: 2000 * attempt,
+            runtime=lambda wildcards, attempt: 10 * attempt,
+        params:
+            sessions=run_labels_in(job_session, "session"),
+            runs=run_labels_in(job_session, "run"),
+            time_bins=config["features"]["time_bins"],
+            scales=config["evaluation"]["scales"],
+        script:
+            "../../scripts/prospective.py"
+
+else:
+
+    rule prospective_expanding:
+        """Predict one session with a model trained only on the sessions scanned before it."""
+        input:
+            features=run_files_in(sessions_up_to, "edges", ".npz"),
+            qc=run_files_in(sessions_up_to, "timeseries", ".json"),
+        output:
+            table=prospective_path(),
+            predictions=prospective_path(suffix="predictions"),
+        log:
+            log_path("prospective_expanding", level="session"),
+        conda:
+            "../../envs/painflow.yaml"
+        threads: 1
+        resources:
+            mem_mb=lambda wildcards, attempt: 4000 * attempt,
+            runtime=lambda wildcards, attempt: 30 * attempt,
+        params:
+            sessions=run_labels_in(sessions_up_to, "session"),
+            runs=run_labels_in(sessions_up_to, "run"),
+            # Later sessions are left out so that a new session leaves this job valid.
+            order=sessions_up_to,
+            min_train_sessions=config["prospective"]["min_train_sessions"],
+            max_components=config["decoder"]["max_components"],
+            time_bins=config["features"]["time_bins"],
+            scales=config["evaluation"]["scales"],
+        script:
+            "../../scripts/prospective_expanding.py"
 
 
 rule summarize_prospective:
-    """Gather a subject's prospective tests in scan order, with a figure."""
+    """Gather a subject's prospective tests in scan order: pooled metrics, a figure."""
     input:
         tables=lambda wildcards: [
             prospective_path(wildcards.subject, session)
             for session in prospective_sessions(wildcards.subject)
         ],
+        predictions=lambda wildcards: [
+            prospective_path(wildcards.subject, session, suffix="predictions")
+            for session in prospective_sessions(wildcards.subject)
+        ],
+        qc=run_files_in(prospective_tested_sessions, "timeseries", ".json"),
     output:
         table=subject_path("prospective", ".tsv"),
+        metrics=report(
+            subject_path("metrics", ".tsv", desc="prospective"),
+            caption="../report/prospectivemetrics.rst",
+            category="Prospective test",
+            subcategory="sub-{subject}",
+            labels={"subject": "{subject}", "figure": "prospective metrics"},
+        ),
         figure=report(
             figure_path("prospective"),
             caption="../report/prospective.rst",
@@ -52,7 +113,14 @@ rule summarize_prospective:
         "../../envs/painflow.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    params:
+        sessions=run_labels_in(prospective_tested_sessions, "session"),
+        runs=run_labels_in(prospective_tested_sessions, "run"),
+        time_bins=config["features"]["time_bins"],
+        scales=config["evaluation"]["scales"],
+        n_bootstrap=config["evaluation"]["n_bootstrap"],
+        seed=config["seed"],
     script:
         "../../scripts/summarize_prospective.py"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from painflow.bids import natural_key
-from painflow.crossval import MOTION, RunFeatures, nested_loso
+from painflow.crossval import MOTION, RunFeatures, model_arrays, nested_loso
 from painflow.fileio import read_npz, write_npz, write_tsv
 from painflow.importance import fold_contributions
 from painflow.steps.logs import log
@@ -74,11 +74,7 @@ def fit_decoder(
     write_tsv(folds_out, result.folds)
     write_npz(
         model_out,
-        edge_weights=result.model.coef,
-        intercept=np.array(result.model.intercept),
-        n_components=np.array(result.model.n_components),
-        region_names=loaded[0].arrays["region_names"],
-        inner_r=result.model.inner_r,
+        **model_arrays(result.model, loaded[0].arrays["region_names"]),
         sessions=np.array(
             sorted({run.session for run in loaded}, key=natural_key), dtype=str
         ),

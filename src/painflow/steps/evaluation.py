@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from painflow import __version__
-from painflow.crossval import FittedModel, predict_runs
+from painflow.crossval import model_from_arrays, predict_runs
 from painflow.dataset import (
     ORDER_ASSUMED,
     SCAN_ORDER_COLUMNS,
@@ -220,12 +220,7 @@ def cross_subject(
             f"another atlas than the {regions.size} of {features[0]}: a model can "
             "only be applied to data parcellated with the same atlas"
         )
-    fitted = FittedModel(
-        coef=weights["edge_weights"],
-        intercept=float(weights["intercept"]),
-        n_components=int(weights["n_components"]),
-        inner_r=weights["inner_r"],
-    )
+    fitted = model_from_arrays(weights)
     predictions = predict_runs(loaded, fitted, fold=f"sub-{train_subject}")
     windows = run_windows(qc_files, sessions, runs)
     table = scale_estimates(predictions, windows, time_bins, scales, ("r", "auc"))

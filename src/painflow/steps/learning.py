@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import pandas as pd
 
-from painflow.crossval import (
+from painflow.fileio import read_npz, read_tsv, write_npz, write_tsv
+from painflow.learningcurve import (
+    SUMMARY_COLUMNS,
+    draw_scores,
     kernel_arrays,
     kernel_data,
     kernel_data_from_arrays,
-    learning_curve_scores,
+    learning_curve_predictions,
+    size_metrics,
 )
-from painflow.fileio import read_npz, read_tsv, write_npz, write_tsv
 from painflow.plots import plot_learning_curve
 from painflow.steps.decoding import load_subject_features
 from painflow.steps.logs import log
 
 LEARNING_CURVE_COLUMNS = ("n_train_sessions", "repeat", "test_session", "scale", "r")
+SUMMARY_TYPES = {
+    "scale": str,
+    "metric": str,
+    "estimate": float,
+    "ci_low": float,
+    "ci_high": float,
+}
 
 
 def learning_curve_kernels(
@@ -32,7 +42,7 @@ def learning_curve_kernels(
     scales : list of str
         Scales of the learning curve.
     kernels_out : str
-        Destination ``.npz`` (:func:`painflow.crossval.kernel_arrays`).
+        Destination ``.npz`` (:func:`painflow.learningcurve.kernel_arrays`).
     """
     loaded = load_subject_features(features, sessions, runs)
     write_npz(kernels_out, **kernel_arrays(kernel_data(loaded, scales)))
@@ -43,11 +53,13 @@ def learning_curve(
     folds: str,
     n_train_sessions: int,
     n_repeats: int,
+    n_bootstrap: int,
     seed: int,
     scales: list[str],
     table_out: str,
+    summary_out: str,
 ) -> None:
-    """Within-session r of every held-out session for one training-set size.
+    """Predictions of every held-out session for one training-set size, scored.
 
     Parameters
     ----------
@@ -55,12 +67,19 @@ def learning_curve(
         Output of :func:`learning_curve_kernels`.
     folds : str
         The nested cross-validation's folds table (components per session).
-    n_train_sessions, n_repeats, seed : int
-        Training-set size, draws per held-out session, seed.
+    n_train_sessions, n_repeats : int
+        Training-set size and draws per held-out session.
+    n_bootstrap : int
+        Resamples of the metrics' hierarchical bootstrap.
+    seed : int
+        The workflow's seed.
     scales : list of str
-        Scales of the table.
+        Scales of the tables.
     table_out : str
-        Destination TSV (``LEARNING_CURVE_COLUMNS``).
+        Destination of the within-session r of every draw
+        (``LEARNING_CURVE_COLUMNS``).
+    summary_out : str
+        Destination of the size's metrics (``SUMMARY_COLUMNS``).
     """
     data = kernel_data_from_arrays(read_npz(kernels))
     n_usable = len(data.units)
@@ -72,27 +91,41 @@ def learning_curve(
             n_train_sessions,
         )
         write_tsv(table_out, pd.DataFrame(columns=list(LEARNING_CURVE_COLUMNS)))
+        write_tsv(summary_out, pd.DataFrame(columns=list(SUMMARY_COLUMNS)))
         return
     choices = read_tsv(folds, dtype={"fold": str}).set_index("fold")["n_components"]
-    table = learning_curve_scores(
-        data, choices.to_dict(), n_train_sessions, n_repeats, seed, scales
+    predictions = learning_curve_predictions(
+        data, choices.to_dict(), n_train_sessions, n_repeats, seed
     )
+    table = draw_scores(data, predictions, scales)
     table.insert(0, "n_train_sessions", n_train_sessions)
     write_tsv(table_out, table.loc[:, list(LEARNING_CURVE_COLUMNS)])
+    summary = size_metrics(
+        data, predictions, n_train_sessions, scales, n_bootstrap, seed
+    )
+    write_tsv(summary_out, summary)
 
 
 def summarize_learning_curve(
-    tables: list[str], subject: str, table_out: str, figure_out: str
+    tables: list[str],
+    summaries: list[str],
+    metrics: str,
+    subject: str,
+    table_out: str,
+    summary_out: str,
+    figure_out: str,
 ) -> None:
-    """Gather a subject's training-set sizes into one table and a figure.
+    """Gather a subject's training-set sizes into two tables and a figure.
 
     Parameters
     ----------
-    tables : list of str
+    tables, summaries : list of str
         Outputs of :func:`learning_curve`, by size.
+    metrics : str
+        The subject's main metrics table (reference lines of the figure).
     subject : str
         Subject label (figure title).
-    table_out, figure_out : str
+    table_out, summary_out, figure_out : str
         Destinations.
     """
     table = pd.concat(
@@ -100,4 +133,13 @@ def summarize_learning_curve(
         ignore_index=True,
     ).loc[:, list(LEARNING_CURVE_COLUMNS)]
     write_tsv(table_out, table)
-    plot_learning_curve(table, f"sub-{subject}", figure_out)
+    read = [read_tsv(path, dtype=SUMMARY_TYPES) for path in summaries]
+    # Sizes that quality control left without enough sessions have no rows.
+    filled = [table for table in read if not table.empty]
+    summary = (
+        pd.concat(filled, ignore_index=True)
+        if filled
+        else pd.DataFrame(columns=list(SUMMARY_COLUMNS))
+    ).loc[:, list(SUMMARY_COLUMNS)]
+    write_tsv(summary_out, summary)
+    plot_learning_curve(summary, read_tsv(metrics), f"sub-{subject}", figure_out)

@@ -1,19 +1,118 @@
-"""Steps ``prospective`` and ``summarize_prospective``: train on the past only."""
+"""Steps of the prospective test: train on earlier sessions only.
+
+Split mode: ``prospective_model`` (once per subject) and ``prospective`` (per
+later session). Expanding mode: ``prospective_expanding`` (per session).
+Both: ``summarize_prospective``.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from painflow.crossval import prospective_predictions
-from painflow.fileio import read_tsv, write_tsv
+from painflow.crossval import PREDICTION_COLUMNS, model_arrays, model_from_arrays
+from painflow.fileio import read_npz, read_tsv, write_npz, write_tsv
+from painflow.metrics import add_time_bins, metrics_table
 from painflow.plots import plot_prospective
+from painflow.prospective import (
+    fit_on_sessions,
+    predict_session,
+    prospective_predictions,
+)
 from painflow.steps.decoding import load_subject_features
 from painflow.steps.evaluation import run_windows, scale_estimates
+from painflow.steps.logs import log
 
 PROSPECTIVE_COLUMNS = ("test_session", "n_train_sessions", "scale", "r")
 
 
+def prospective_model(
+    features: list[str],
+    sessions: list,
+    runs: list,
+    training_sessions: list[str],
+    subject: str,
+    max_components: int | None,
+    model_out: str,
+) -> None:
+    """Train the split design's one model on the first sessions in scan order.
+
+    Parameters
+    ----------
+    features : list of str
+        Run features of the training sessions.
+    sessions, runs : list
+        Session and run label of each.
+    training_sessions : list of str
+        The first ``prospective.train_sessions`` sessions in scan order.
+    subject : str
+        Subject label (for messages).
+    max_components : int or None
+        Upper limit of the number of components.
+    model_out : str
+        Destination ``.npz``: the model's arrays (as ``model.npz``) and
+        ``train_sessions``, the sessions with usable runs it was trained on.
+    """
+    loaded = load_subject_features(features, sessions, runs)
+    try:
+        model, used = fit_on_sessions(loaded, training_sessions, max_components)
+    except ValueError as error:
+        raise ValueError(f"sub-{subject}: {error}") from error
+    write_npz(
+        model_out,
+        **model_arrays(model, loaded[0].arrays["region_names"]),
+        train_sessions=np.array(used, dtype=str),
+    )
+
+
 def prospective(
+    model: str,
+    features: list[str],
+    sessions: list,
+    runs: list,
+    qc_files: list[str],
+    test_session: str,
+    time_bins: dict,
+    scales: list[str],
+    table_out: str,
+    predictions_out: str,
+) -> None:
+    """Predict one later session with the split design's model; r at each scale.
+
+    Parameters
+    ----------
+    model : str
+        Output of :func:`prospective_model`.
+    features, qc_files : list of str
+        Run features and QC sidecars of the test session.
+    sessions, runs : list
+        Session and run label of each.
+    test_session : str
+        The session to predict.
+    time_bins : dict
+        Config ``features.time_bins``.
+    scales : list of str
+        Scales of the table.
+    table_out, predictions_out : str
+        Destinations (``PROSPECTIVE_COLUMNS``; per-volume predictions).
+    """
+    arrays = read_npz(model)
+    loaded = load_subject_features(features, sessions, runs)
+    fold = f"first-{arrays['train_sessions'].size}"
+    predictions = predict_session(loaded, model_from_arrays(arrays), test_session, fold)
+    write_session_test(
+        predictions,
+        run_windows(qc_files, sessions, runs),
+        test_session,
+        int(arrays["train_sessions"].size),
+        time_bins,
+        scales,
+        table_out,
+        predictions_out,
+    )
+
+
+def prospective_expanding(
     features: list[str],
     sessions: list,
     runs: list,
@@ -25,6 +124,7 @@ def prospective(
     time_bins: dict,
     scales: list[str],
     table_out: str,
+    predictions_out: str,
 ) -> None:
     """Predict one session from the sessions scanned before it; r at each scale.
 
@@ -45,39 +145,106 @@ def prospective(
     time_bins : dict
         Config ``features.time_bins``.
     scales : list of str
-        Scales of the table; r is undefined (``n/a``) where the session has
-        fewer than three units.
-    table_out : str
-        Destination TSV (``PROSPECTIVE_COLUMNS``).
+        Scales of the table.
+    table_out, predictions_out : str
+        Destinations (``PROSPECTIVE_COLUMNS``; per-volume predictions).
     """
     loaded = load_subject_features(features, sessions, runs)
     predictions, n_train = prospective_predictions(
         loaded, order, test_session, min_train_sessions, max_components
     )
-    windows = run_windows(qc_files, sessions, runs)
-    table = scale_estimates(predictions, windows, time_bins, scales, ("r",))
+    write_session_test(
+        predictions,
+        run_windows(qc_files, sessions, runs),
+        test_session,
+        n_train,
+        time_bins,
+        scales,
+        table_out,
+        predictions_out,
+    )
+
+
+def write_session_test(
+    predictions: pd.DataFrame,
+    windows: pd.DataFrame,
+    test_session: str,
+    n_train: int,
+    time_bins: dict,
+    scales: list[str],
+    table_out: str,
+    predictions_out: str,
+) -> None:
+    """Write a tested session's predictions and its r within the session per scale.
+
+    r is undefined (``n/a``) where the session has fewer than three units,
+    and at every scale when none of its runs is usable.
+    """
+    if predictions.empty:
+        log.warning("session %s: no usable run to predict", test_session)
+        table = pd.DataFrame({"scale": scales, "r": np.nan})
+    else:
+        table = scale_estimates(predictions, windows, time_bins, scales, ("r",))
     table.insert(0, "n_train_sessions", n_train)
     table.insert(0, "test_session", test_session)
-    write_tsv(table_out, table)
+    write_tsv(table_out, table.loc[:, list(PROSPECTIVE_COLUMNS)])
+    write_tsv(predictions_out, predictions.loc[:, list(PREDICTION_COLUMNS)])
 
 
 def summarize_prospective(
-    tables: list[str], subject: str, table_out: str, figure_out: str
+    tables: list[str],
+    predictions: list[str],
+    qc_files: list[str],
+    sessions: list,
+    runs: list,
+    subject: str,
+    time_bins: dict,
+    scales: list[str],
+    n_bootstrap: int,
+    seed: int,
+    table_out: str,
+    metrics_out: str,
+    figure_out: str,
 ) -> None:
-    """Gather a subject's prospective tests, in scan order, with a figure.
+    """Gather a subject's prospective tests, in scan order, with pooled metrics.
 
     Parameters
     ----------
-    tables : list of str
-        Outputs of :func:`prospective`, in scan order.
+    tables, predictions : list of str
+        Outputs of the per-session steps, in scan order.
+    qc_files : list of str
+        QC sidecars of the tested sessions' runs (analysis windows).
+    sessions, runs : list
+        Session and run label of each QC sidecar.
     subject : str
-        Subject label (figure title).
-    table_out, figure_out : str
-        Destinations.
+        Subject label.
+    time_bins : dict
+        Config ``features.time_bins``.
+    scales : list of str
+        Scales of the metrics.
+    n_bootstrap, seed : int
+        Hierarchical-bootstrap resamples (over the tested sessions) and seed.
+    table_out, metrics_out, figure_out : str
+        Destinations: the per-session table, the metrics table (the main
+        metrics table's columns) and the figure.
     """
     table = pd.concat(
         [read_tsv(path, dtype={"test_session": str}) for path in tables],
         ignore_index=True,
     ).loc[:, list(PROSPECTIVE_COLUMNS)]
     write_tsv(table_out, table)
+    volumes = pd.concat(
+        [
+            read_tsv(path, dtype={"session": str, "run": str, "fold": str})
+            for path in predictions
+        ],
+        ignore_index=True,
+    )
+    if volumes.empty:
+        raise ValueError(
+            f"sub-{subject}: no usable run in the prospectively tested sessions "
+            f"{table['test_session'].tolist()}"
+        )
+    volumes = add_time_bins(volumes, run_windows(qc_files, sessions, runs), time_bins)
+    write_tsv(metrics_out, metrics_table(volumes, scales, n_bootstrap, seed))
     plot_prospective(table, f"sub-{subject}", figure_out)
