@@ -35,7 +35,7 @@ from painflow.steps.learning import LEARNING_CURVE_COLUMNS, summarize_learning_c
 from painflow.streams import step_rng
 
 SCALES = ["1min", "2min", "run", "session"]
-TIME_BINS = {"1min": 10, "2min": 5}
+TIME_BINS = {"1min": 60, "2min": 120}
 
 
 def tiny_units(rng, n_sessions, n_runs, n_bins, scale):

@@ -19,7 +19,7 @@ from painflow.steps.prospective import (
 # A scan order unlike the labels' order, so that sorting would show.
 ORDER = ["03", "01", "07", "02", "05", "08", "04", "06"]
 SCALES = ["1min", "run", "session"]
-TIME_BINS = {"1min": 10}
+TIME_BINS = {"1min": 60}
 
 
 def plain_fit(runs, sessions):
@@ -72,7 +72,11 @@ def files(decoded, tmp_path_factory):
         window = windows.loc[(run.session, run.run)]
         write_json(
             folder / f"{name}_timeseries.json",
-            {key: int(window[key]) for key in ("window_start", "window_stop")},
+            {
+                **{key: int(window[key]) for key in ("window_start", "window_stop")},
+                "RepetitionTime": float(window["tr"]),
+                "included": True,
+            },
         )
         rows.append(
             {
