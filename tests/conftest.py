@@ -37,8 +37,15 @@ def study_atlas(study: Path):
     return load_atlas(study / truth["atlas"]["image"], study / truth["atlas"]["labels"])
 
 
-def decode_study(study: Path, delay: float = 6.0, n_bootstrap: int = 200) -> dict:
+def decode_study(
+    study: Path,
+    delay: float = 6.0,
+    n_bootstrap: int = 200,
+    denoise: DenoiseSettings | None = None,
+) -> dict:
     """Run extraction, features, nested LOSO and 1-min metrics in this process.
+
+    ``denoise`` defaults to the study's settings.
 
     Returns, per subject, the metrics table (estimate of each metric at 1 min),
     the all-sessions and fold models, the fold choices, the run features and
@@ -54,7 +61,7 @@ def decode_study(study: Path, delay: float = 6.0, n_bootstrap: int = 200) -> dic
                 RunFiles(bold=row.bold, confounds=row.confounds, ratings=row.ratings),
                 tr=row.tr,
                 atlas=atlas,
-                denoise=DenoiseSettings(),
+                denoise=denoise or DenoiseSettings(),
                 align=AlignmentSettings(hemodynamic_delay_seconds=delay),
             )
             arrays = run_features(

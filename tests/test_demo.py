@@ -7,6 +7,7 @@ x 3 runs of 10 minutes, 8 signal regions each.
 import pytest
 from conftest import decode_study, study_atlas
 
+from painflow.confounds import DenoiseSettings
 from painflow.crossval import predict_runs
 from painflow.fileio import read_json
 from painflow.importance import fold_contributions, rank_regions
@@ -20,8 +21,10 @@ pytestmark = pytest.mark.workflow
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     study = tmp_path_factory.mktemp("demo")
-    simulate_study(study)  # the defaults of `painflow simulate`
-    return study, decode_study(study, n_bootstrap=10)
+    simulate_study(study, artifacts=True)  # the defaults of `painflow simulate`
+    # As config/demo.yaml: the simulated jerks escape the low-passed FD.
+    denoise = DenoiseSettings(spike_std_dvars=1.5)
+    return study, decode_study(study, n_bootstrap=10, denoise=denoise)
 
 
 def test_learning_curve_rises_to_the_largest_training_set(demo):

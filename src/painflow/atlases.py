@@ -18,7 +18,6 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pandas as pd
-from nilearn.image import resample_img
 
 from painflow.fileio import atomic_path, write_bytes, write_tsv
 from painflow.grayordinates import (
@@ -404,6 +403,10 @@ def _prepare_volume(atlas, source, reference, image_out, labels_out) -> tuple:
     unknown = sorted(in_source - set(table["index"]) - {0})
     if unknown:
         raise ValueError(f"{source} holds labels its list lacks: {unknown[:10]}")
+    # Imported here: nilearn.image takes a second to import, and every
+    # per-run job that reads an atlas imports this module.
+    from nilearn.image import resample_img
+
     target = nib.load(reference)  # only its header is used
     resampled = resample_img(
         nib.Nifti1Image(labels, affine),
