@@ -13,7 +13,7 @@ from workflow_runner import run_workflow, study_config
 
 from painflow.extract import PAIR_COLUMNS
 from painflow.fileio import read_json, read_tsv
-from painflow.simulate import simulate_study
+from painflow.simulate import SimulationParameters, simulate_study
 
 pytestmark = pytest.mark.workflow
 
@@ -21,8 +21,10 @@ DESIGN = {
     "n_subjects": 1,
     "n_sessions": 10,
     "n_runs": 2,
-    "n_volumes": 240,
+    "n_volumes": 300,
     "seed": 21,
+    # A clear signal, so that the 1-min r of the two twins can be compared.
+    "parameters": SimulationParameters(signal_gain=2.5, n_signal_regions=12),
     "unpadded_sessions": True,
     "missing_run": True,
     "variable_run_length": True,
@@ -85,27 +87,44 @@ def test_no_planted_artefact_reaches_a_kept_volume(studies):
         assert not np.isin(table["volume"], planted.get(key, [])).any(), key
 
 
+def lagged_correlations(messy, clean, regions, lag):
+    """Correlation of each region's messy series with the clean one ``lag`` later."""
+    shifted = clean.set_index("volume")
+    volumes = messy["volume"].to_numpy() + lag
+    present = np.isin(volumes, shifted.index)
+    ours = messy.loc[present, regions].to_numpy()
+    theirs = shifted.loc[volumes[present], regions].to_numpy()
+    return np.array(
+        [np.corrcoef(ours[:, i], theirs[:, i])[0, 1] for i in range(len(regions))]
+    )
+
+
 def test_kept_series_match_the_clean_twin_away_from_artefacts(studies):
     messy, clean = run_series(studies["messy"]), run_series(studies["clean"])
     planted = planted_volumes(studies["messy"])
     assert messy.keys() == clean.keys()
     first = messy[next(iter(messy))]
     regions = [column for column in first.columns if column not in PAIR_COLUMNS]
-    correlations = []
+    series, run_means = [], []
     for key, table in messy.items():
         near = planted.get(key, np.array([], int))
         distance = np.abs(table["volume"].to_numpy()[:, None] - near[None, :])
-        far = table[(distance > MARGIN_VOLUMES).all(axis=1)]
-        both = far.merge(clean[key], on="volume", suffixes=("", "_clean"))
-        for region in regions:
-            correlations.append(
-                np.corrcoef(both[region], both[f"{region}_clean"])[0, 1]
-            )
+        far = table[(distance > MARGIN_VOLUMES).all(axis=1)].reset_index(drop=True)
+        same = lagged_correlations(far, clean[key], regions, 0)
+        # A series that slipped by a volume would match its neighbour instead.
+        for lag in (-1, 1):
+            neighbour = lagged_correlations(far, clean[key], regions, lag)
+            assert same.mean() > neighbour.mean() + 0.5, (key, lag)
+        series.extend(same)
+        run_means.append(same.mean())
     print(
-        f"kept-volume series vs clean twin: min r {min(correlations):.4f}, "
-        f"median {np.median(correlations):.4f} over {len(correlations)} series"
+        f"kept-volume series vs clean twin, away from artefacts: median r "
+        f"{np.median(series):.3f}, lowest run mean {min(run_means):.3f}, lowest "
+        f"series {min(series):.3f} ({len(series)} series)"
     )
-    assert min(correlations) > 0.95
+    assert np.median(series) > 0.95
+    assert min(run_means) > 0.9
+    assert min(series) > 0.7
 
 
 def decoding_table(root, name):
@@ -123,7 +142,7 @@ def one_minute_r(root):
 def test_one_minute_r_is_within_005_of_the_clean_twin(studies):
     messy, clean = one_minute_r(studies["messy"]), one_minute_r(studies["clean"])
     print(f"1-min r: messy {messy:.3f}, clean {clean:.3f}")
-    assert clean > 0.3
+    assert clean > 0.5
     assert abs(messy - clean) < 0.05
 
 
