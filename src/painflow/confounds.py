@@ -290,12 +290,15 @@ class Censoring:
         all False.
     std_dvars : numpy.ndarray
         fMRIPrep's standardized DVARS (NaN where missing or absent).
+    motion : numpy.ndarray
+        (volumes, 6) rigid-body parameters as read (mm, radians).
     """
 
     censored: np.ndarray
     fd: np.ndarray
     reasons: dict
     std_dvars: np.ndarray
+    motion: np.ndarray
 
 
 def censoring(
@@ -350,7 +353,9 @@ def censoring(
         "spike_std_dvars": _above(std_dvars, settings.spike_std_dvars),
     }
     censored = np.logical_or.reduce(list(reasons.values()))
-    return Censoring(censored=censored, fd=fd, reasons=reasons, std_dvars=std_dvars)
+    return Censoring(
+        censored=censored, fd=fd, reasons=reasons, std_dvars=std_dvars, motion=motion
+    )
 
 
 def _above(values: np.ndarray, threshold: float | None) -> np.ndarray:

@@ -17,7 +17,6 @@ from painflow.confounds import (
     censoring,
     compcor_counts,
     motion_in_mm,
-    motion_parameters,
     nuisance_regressors,
 )
 from painflow.grayordinates import GrayordinateAtlas
@@ -123,7 +122,7 @@ def extract_run(
     cleaned = clean_series(
         series, regressors.to_numpy(float), found.censored, tr, denoise
     )
-    motion = motion_in_mm(motion_parameters(files.confounds), denoise.head_radius_mm)
+    motion = motion_in_mm(found.motion, denoise.head_radius_mm)
     volumes, rows, positions = paired_volumes(cleaned, window)
     table = pd.DataFrame(cleaned.values[rows], columns=atlas.names)
     for position, column in enumerate(MOTION_COLUMNS):
