@@ -12,10 +12,10 @@ sessions x 3 runs x 600 volumes by default):
 
 The straightforward implementation builds every run's explicit (volumes x
 edges) matrix, fits each model with a singular value decomposition of its
-training edges (:class:`painflow.decoder.LassoPCR` and
-:func:`painflow.decoder.component_path`), and predicts every volume from
+training edges (:class:`painflow.model.decoder.LassoPCR` and
+:func:`painflow.model.decoder.component_path`), and predicts every volume from
 explicit edge weights, averaging into units afterwards. painflow reads one
-Gram matrix and kernels computed from region series (:mod:`painflow.kernels`).
+Gram matrix and kernels computed from region series (:mod:`painflow.model.kernels`).
 
 The script prints each stage's time in both, the ratio of the totals (goal:
 painflow at least 50x faster), whether both chose the same numbers of
@@ -41,13 +41,18 @@ from regionsim import (
     study_parser,
 )
 
-from painflow.crossval import RunFeatures, correlation, nested_loso
-from painflow.decoder import LassoPCR, available_components, component_path
-from painflow.edges import EXCLUDED, FeatureSettings, edge_time_series, run_features
-from painflow.learningcurve import (
+from painflow.analyses.learningcurve import (
     kernel_data,
     learning_curve_draws,
     learning_curve_predictions,
+)
+from painflow.model.crossval import RunFeatures, correlation, nested_loso
+from painflow.model.decoder import LassoPCR, available_components, component_path
+from painflow.signals.edges import (
+    EXCLUDED,
+    FeatureSettings,
+    edge_time_series,
+    run_features,
 )
 
 GOAL_RATIO = 50

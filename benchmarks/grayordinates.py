@@ -7,7 +7,7 @@ a temporary folder. With the Glasser dlabel and the 19 structures as regions
 (379), the script measures the wall time and peak resident memory of:
 
 1. the floor: reading the file's bytes once, nothing else;
-2. painflow's :func:`painflow.grayordinates.region_means`;
+2. painflow's :func:`painflow.atlas.surface.region_means`;
 3. the straightforward way: nibabel's ``get_fdata()`` of the whole run, then
    each region's mean over its columns.
 
@@ -28,7 +28,7 @@ import nibabel as nib
 import numpy as np
 from study_scale import measured
 
-from painflow.grayordinates import (
+from painflow.atlas.surface import (
     GrayordinateAtlas,
     grayordinate_labels,
     load_grayordinate_atlas,

@@ -6,7 +6,7 @@ temporary folder. The script then measures the wall time and peak resident
 memory of:
 
 1. the floor: ISA-L (``isal.igzip``) decompressing the run, nothing else;
-2. painflow's :func:`painflow.parcellate.region_means` on the run;
+2. painflow's :func:`painflow.atlas.volume.region_means` on the run;
 3. nilearn's ``NiftiLabelsMasker(strategy="mean")`` on a run of the first
    ``--nilearn-volumes`` volumes (300 by default: nilearn holds the whole
    image in memory, more than once), and painflow on that same run.
@@ -35,8 +35,8 @@ from nilearn.maskers import NiftiLabelsMasker
 from scipy.spatial import cKDTree
 from study_scale import measured
 
-from painflow.niftistream import chunk_bounds, volumes_per_chunk
-from painflow.parcellate import Atlas, load_atlas, region_means
+from painflow.atlas.niftistream import chunk_bounds, volumes_per_chunk
+from painflow.atlas.volume import Atlas, load_atlas, region_means
 
 GRID = (91, 109, 91)
 AFFINE = np.array([[-2.0, 0, 0, 90], [0, 2.0, 0, -126], [0, 0, 2.0, -72], [0, 0, 0, 1]])

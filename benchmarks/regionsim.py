@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import gaussian_filter1d
 
-from painflow.crossval import RunFeatures
-from painflow.edges import FeatureSettings, run_features
+from painflow.model.crossval import RunFeatures
+from painflow.signals.edges import FeatureSettings, run_features
 
 TR = 2.0
 

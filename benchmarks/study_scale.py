@@ -34,9 +34,9 @@ from regionsim import (
     study_parser,
 )
 
-from painflow.crossval import nested_loso
-from painflow.importance import fold_contributions, rank_regions
-from painflow.learningcurve import kernel_data, learning_curve_scores
+from painflow.analyses.importance import fold_contributions, rank_regions
+from painflow.analyses.learningcurve import kernel_data, learning_curve_scores
+from painflow.model.crossval import nested_loso
 
 STATUS = Path("/proc/self/status")
 CLEAR_REFS = Path("/proc/self/clear_refs")

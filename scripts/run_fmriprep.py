@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from painflow.fmriprep import FmriprepJob
+from painflow.inputs.fmriprep import FmriprepJob
 from painflow.steps.fmriprep import fmriprep_settings, run_fmriprep
 from painflow.steps.recorded import recorded_step
 

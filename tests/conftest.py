@@ -8,15 +8,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from painflow.confounds import DenoiseSettings
-from painflow.crossval import RunFeatures, nested_loso
-from painflow.dataset import DatasetSpec, discover_runs
-from painflow.edges import FeatureSettings, run_features
-from painflow.extract import MOTION_SUMMARIES, AlignmentSettings, RunFiles, extract_run
-from painflow.fileio import read_json
-from painflow.metrics import add_time_bins, metrics_table
-from painflow.parcellate import load_atlas
-from painflow.simulate import SimulationParameters, simulate_study
+from painflow.analyses.metrics import add_time_bins, metrics_table
+from painflow.atlas.volume import load_atlas
+from painflow.core.fileio import read_json
+from painflow.inputs.dataset import DatasetSpec, discover_runs
+from painflow.model.crossval import RunFeatures, nested_loso
+from painflow.signals.confounds import DenoiseSettings
+from painflow.signals.edges import FeatureSettings, run_features
+from painflow.signals.extract import (
+    MOTION_SUMMARIES,
+    AlignmentSettings,
+    RunFiles,
+    extract_run,
+)
+from painflow.simulation.study import SimulationParameters, simulate_study
 
 
 @pytest.fixture

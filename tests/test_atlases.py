@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from nilearn.maskers import NiftiLabelsMasker
 
-from painflow.atlases import (
+from painflow.atlas.named import (
     NAMED_ATLASES,
     NO_VERTEX,
     NOT_IN_SOURCE,
@@ -20,9 +20,9 @@ from painflow.atlases import (
     named_atlas,
     prepare_named_atlas,
 )
-from painflow.fileio import read_tsv
-from painflow.grayordinates import load_grayordinate_atlas
-from painflow.parcellate import load_atlas, region_means
+from painflow.atlas.surface import load_grayordinate_atlas
+from painflow.atlas.volume import load_atlas, region_means
+from painflow.core.fileio import read_tsv
 
 GRID_2MM = np.array([[-2.0, 0, 0, 90], [0, 2, 0, -126], [0, 0, 2, -72], [0, 0, 0, 1]])
 SHAPE_2MM = (91, 109, 91)

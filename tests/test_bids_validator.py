@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from painflow.simulate import simulate_study
+from painflow.simulation.study import simulate_study
 
 VALIDATOR = Path(sys.executable).with_name("bids-validator-deno")
 

@@ -6,12 +6,12 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from painflow.atlases import prepare_named_atlas
-from painflow.configured_atlas import (
+from painflow.atlas.configured import (
     atlas_region_means,
     check_atlas_config,
     load_configured_atlas,
 )
+from painflow.atlas.named import prepare_named_atlas
 
 GRID_2MM = np.array([[-2.0, 0, 0, 90], [0, 2, 0, -126], [0, 0, 2, -72], [0, 0, 0, 1]])
 

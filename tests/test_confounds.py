@@ -13,7 +13,8 @@ import pytest
 from conftest import study_spec
 from tiny_runs import write_tiny_run
 
-from painflow.confounds import (
+from painflow.inputs.dataset import discover_runs
+from painflow.signals.confounds import (
     MIN_LOW_PASS_VOLUMES,
     MOTION_COLUMNS,
     DenoiseSettings,
@@ -24,9 +25,8 @@ from painflow.confounds import (
     non_steady_state_volumes,
     nuisance_regressors,
 )
-from painflow.dataset import discover_runs
-from painflow.extract import AlignmentSettings
-from painflow.simulate import simulate_study
+from painflow.signals.extract import AlignmentSettings
+from painflow.simulation.study import simulate_study
 from painflow.steps.signals import extract_signals
 
 

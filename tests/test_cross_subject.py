@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from painflow.fileio import write_npz
+from painflow.core.fileio import write_npz
 from painflow.steps.evaluation import cross_subject
 
 

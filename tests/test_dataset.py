@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from conftest import study_spec
 
-from painflow.bids import natural_key
-from painflow.dataset import (
+from painflow.core.bids import natural_key
+from painflow.core.fileio import read_json, read_tsv
+from painflow.inputs.dataset import (
     ORDER_ASSUMED,
     discover_runs,
     orders_by_subject,
@@ -20,8 +21,7 @@ from painflow.dataset import (
     session_order,
     sort_runs,
 )
-from painflow.fileio import read_json, read_tsv
-from painflow.simulate import simulate_study
+from painflow.simulation.study import simulate_study
 from painflow.steps.evaluation import describe_dataset
 from painflow.steps.logs import logged
 

@@ -6,7 +6,7 @@ from sklearn.linear_model import Lasso, LinearRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
-from painflow.decoder import (
+from painflow.model.decoder import (
     LassoPCR,
     available_components,
     component_path,

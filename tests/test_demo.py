@@ -7,13 +7,13 @@ x 3 runs of 10 minutes, 8 signal regions each.
 import pytest
 from conftest import decode_study, study_atlas
 
-from painflow.confounds import DenoiseSettings
-from painflow.crossval import predict_runs
-from painflow.fileio import read_json
-from painflow.importance import fold_contributions, rank_regions
-from painflow.learningcurve import kernel_data, learning_curve_scores
-from painflow.metrics import add_time_bins, point_metrics
-from painflow.simulate import simulate_study
+from painflow.analyses.importance import fold_contributions, rank_regions
+from painflow.analyses.learningcurve import kernel_data, learning_curve_scores
+from painflow.analyses.metrics import add_time_bins, point_metrics
+from painflow.core.fileio import read_json
+from painflow.model.crossval import predict_runs
+from painflow.signals.confounds import DenoiseSettings
+from painflow.simulation.study import simulate_study
 
 pytestmark = pytest.mark.workflow
 

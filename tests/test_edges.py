@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from painflow.edges import (
+from painflow.signals.edges import (
     EXCLUDED,
     FeatureSettings,
     bin_mean_edges,

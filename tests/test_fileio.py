@@ -3,7 +3,7 @@ import os
 import pandas as pd
 import pytest
 
-from painflow.fileio import atomic_path, write_tsv
+from painflow.core.fileio import atomic_path, write_tsv
 
 
 def test_results_get_the_permissions_of_the_umask(tmp_path):

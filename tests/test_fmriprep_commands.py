@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from painflow.dataset import first_t1w
-from painflow.fileio import write_json
-from painflow.fmriprep import (
+from painflow.core.fileio import write_json
+from painflow.inputs.dataset import first_t1w
+from painflow.inputs.fmriprep import (
     DOCKER_IMAGE,
     FmriprepJob,
     FmriprepSettings,
@@ -21,7 +21,7 @@ from painflow.fmriprep import (
     resolve_license,
     session_filter,
 )
-from painflow.simulate import simulate_study
+from painflow.simulation.study import simulate_study
 from painflow.steps.fmriprep import collect_run_outputs
 
 TESTS = Path(__file__).resolve().parent

@@ -16,13 +16,13 @@ from grayordinate_data import (
     write_dtseries,
 )
 
-from painflow.fileio import write_tsv
-from painflow.grayordinates import (
+from painflow.atlas.surface import (
     STANDARD_SUBCORTEX,
     load_grayordinate_atlas,
     region_centroids,
     region_means,
 )
+from painflow.core.fileio import write_tsv
 
 N_VOLUMES = 12
 

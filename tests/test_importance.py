@@ -9,17 +9,17 @@ from conftest import study_atlas
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from painflow.crossval import predict_runs
-from painflow.fileio import read_json
-from painflow.importance import (
+from painflow.analyses.importance import (
     fold_contributions,
     hierarchical_permutations,
     permutation_importance,
     rank_regions,
     unit_hierarchy,
 )
-from painflow.metrics import add_time_bins, scale_units
-from painflow.streams import step_rng
+from painflow.analyses.metrics import add_time_bins, scale_units
+from painflow.core.fileio import read_json
+from painflow.core.streams import step_rng
+from painflow.model.crossval import predict_runs
 
 
 def small_design():

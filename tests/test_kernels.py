@@ -3,12 +3,17 @@
 import numpy as np
 import pytest
 
-from painflow.edges import bin_mean_edges, edge_time_series, edge_weight_matrix, zscore
-from painflow.kernels import (
+from painflow.model.kernels import (
     region_contributions,
     region_kernel,
     regions_of_edges,
     volume_kernel,
+)
+from painflow.signals.edges import (
+    bin_mean_edges,
+    edge_time_series,
+    edge_weight_matrix,
+    zscore,
 )
 
 

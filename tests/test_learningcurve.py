@@ -8,10 +8,7 @@ from hypothesis import strategies as st
 from scipy.stats import pearsonr
 from sklearn.metrics import roc_auc_score
 
-from painflow.crossval import FittedModel, predict_runs, training_set
-from painflow.decoder import LassoPCR
-from painflow.fileio import read_npz, read_tsv, write_npz, write_tsv
-from painflow.learningcurve import (
+from painflow.analyses.learningcurve import (
     SUMMARY_COLUMNS,
     kernel_arrays,
     kernel_data,
@@ -22,7 +19,7 @@ from painflow.learningcurve import (
     scale_units_of_repeats,
     size_metrics,
 )
-from painflow.metrics import (
+from painflow.analyses.metrics import (
     METRICS,
     add_time_bins,
     draw_metrics,
@@ -31,8 +28,11 @@ from painflow.metrics import (
     point_metrics,
     scale_units,
 )
+from painflow.core.fileio import read_npz, read_tsv, write_npz, write_tsv
+from painflow.core.streams import step_rng
+from painflow.model.crossval import FittedModel, predict_runs, training_set
+from painflow.model.decoder import LassoPCR
 from painflow.steps.learning import LEARNING_CURVE_COLUMNS, summarize_learning_curve
-from painflow.streams import step_rng
 
 SCALES = ["1min", "2min", "run", "session"]
 TIME_BINS = {"1min": 60, "2min": 120}

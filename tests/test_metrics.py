@@ -6,7 +6,7 @@ import pytest
 from scipy.stats import chisquare
 from sklearn.metrics import r2_score, roc_auc_score
 
-from painflow.metrics import (
+from painflow.analyses.metrics import (
     add_time_bins,
     bootstrap_p_value,
     draw_metrics,

@@ -3,10 +3,10 @@
 import numpy as np
 import pandas as pd
 
-from painflow.crossval import MOTION, RunFeatures, nested_loso
-from painflow.edges import FeatureSettings, run_features
-from painflow.extract import MOTION_SUMMARIES
-from painflow.metrics import add_time_bins, point_metrics
+from painflow.analyses.metrics import add_time_bins, point_metrics
+from painflow.model.crossval import MOTION, RunFeatures, nested_loso
+from painflow.signals.edges import FeatureSettings, run_features
+from painflow.signals.extract import MOTION_SUMMARIES
 
 
 def motion_study(rng, motion_follows_pain: bool) -> tuple[list, pd.DataFrame]:

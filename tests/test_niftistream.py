@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from isal import igzip
 
-from painflow.niftistream import (
+from painflow.atlas.niftistream import (
     CHUNK_BYTES,
     gzip_chunks,
     volume_layout,

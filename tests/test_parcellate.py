@@ -4,14 +4,14 @@ import pandas as pd
 import pytest
 from nilearn.maskers import NiftiLabelsMasker
 
-from painflow.confounds import DenoiseSettings
-from painflow.parcellate import (
+from painflow.atlas.volume import (
     averaging_matrix,
     load_atlas,
     region_centroids,
     region_means,
 )
-from painflow.scrubbing import clean_series
+from painflow.signals.confounds import DenoiseSettings
+from painflow.signals.scrubbing import clean_series
 
 
 @pytest.fixture

@@ -7,20 +7,20 @@ import pandas as pd
 import pytest
 from conftest import decode_study, study_atlas
 
-from painflow.bids import parse_entities
-from painflow.crossval import FittedModel, predict_runs, training_set
-from painflow.decoder import LassoPCR
-from painflow.edges import edge_weight_matrix
-from painflow.fileio import read_json, read_npz, write_npz
-from painflow.learningcurve import (
+from painflow.analyses.learningcurve import (
     kernel_arrays,
     kernel_data,
     kernel_data_from_arrays,
     learning_curve_draws,
     learning_curve_scores,
 )
-from painflow.metrics import add_time_bins, point_metrics
-from painflow.prospective import prospective_predictions
+from painflow.analyses.metrics import add_time_bins, point_metrics
+from painflow.analyses.prospective import prospective_predictions
+from painflow.core.bids import parse_entities
+from painflow.core.fileio import read_json, read_npz, write_npz
+from painflow.model.crossval import FittedModel, predict_runs, training_set
+from painflow.model.decoder import LassoPCR
+from painflow.signals.edges import edge_weight_matrix
 
 WRONG_DELAY = 66.0  # seconds; the simulated delay is 6 s
 

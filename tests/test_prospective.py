@@ -4,10 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from painflow.crossval import fit_with_inner_selection, predict_runs, training_set
-from painflow.fileio import read_npz, read_tsv, write_json, write_npz
-from painflow.metrics import METRIC_COLUMNS
-from painflow.prospective import ProspectiveDesign, fit_on_sessions, prospective_plan
+from painflow.analyses.metrics import METRIC_COLUMNS
+from painflow.analyses.prospective import (
+    ProspectiveDesign,
+    fit_on_sessions,
+    prospective_plan,
+)
+from painflow.core.fileio import read_npz, read_tsv, write_json, write_npz
+from painflow.model.crossval import fit_with_inner_selection, predict_runs, training_set
 from painflow.steps.prospective import (
     PROSPECTIVE_COLUMNS,
     prospective,

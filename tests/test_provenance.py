@@ -1,7 +1,11 @@
 import hashlib
 import os
 
-from painflow.provenance import describe_input, provenance_record, write_provenance
+from painflow.report.provenance import (
+    describe_input,
+    provenance_record,
+    write_provenance,
+)
 
 
 def digest(path):

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from painflow.ratings import (
+from painflow.signals.ratings import (
     aligned_ratings,
     alignment,
     read_recording,

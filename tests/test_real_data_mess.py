@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from workflow_runner import run_workflow, study_config
 
-from painflow.extract import PAIR_COLUMNS
-from painflow.fileio import read_json, read_tsv
-from painflow.simulate import SimulationParameters, simulate_study
+from painflow.core.fileio import read_json, read_tsv
+from painflow.signals.extract import PAIR_COLUMNS
+from painflow.simulation.study import SimulationParameters, simulate_study
 
 pytestmark = pytest.mark.workflow
 

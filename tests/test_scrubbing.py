@@ -11,9 +11,9 @@ from scipy.interpolate import CubicSpline
 from scipy.signal import butter, detrend, sosfiltfilt
 from tiny_runs import still_head, write_confounds, write_tiny_run
 
-from painflow.confounds import DenoiseSettings
-from painflow.extract import AlignmentSettings, extract_run
-from painflow.scrubbing import clean_series
+from painflow.signals.confounds import DenoiseSettings
+from painflow.signals.extract import AlignmentSettings, extract_run
+from painflow.signals.scrubbing import clean_series
 
 FILTERS = [(0.01, None), (None, 0.1), (0.01, 0.1), (None, None)]
 
@@ -31,7 +31,7 @@ def test_nilearn_sample_mask_shifts_the_series_when_both_ends_are_censored():
     interpolated nor dropped, and the mask, shifted to start at 0, then picks
     volumes 0..n-3 where 1..n-2 were kept. Every cleaned series comes out one
     volume early against the ratings, so painflow scrubs itself
-    (``painflow.scrubbing``). When this test fails, nilearn is fixed and the
+    (``painflow.signals.scrubbing``). When this test fails, nilearn is fixed and the
     workaround may go.
     """
     x = np.random.default_rng(0).normal(size=(300, 1))

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from nilearn.interfaces.fmriprep import load_confounds
 
 from painflow import cli
-from painflow.bids import bids_path
-from painflow.confounds import MOTION_COLUMNS, motion_in_mm
-from painflow.simartifacts import ArtifactParameters, draw_jerks, hold_ratings
-from painflow.simdesign import Mess
-from painflow.simulate import simulate_study
+from painflow.core.bids import bids_path
+from painflow.signals.confounds import MOTION_COLUMNS, motion_in_mm
+from painflow.simulation.artifacts import ArtifactParameters, draw_jerks, hold_ratings
+from painflow.simulation.design import Mess
+from painflow.simulation.study import simulate_study
 
 N_SESSIONS, N_RUNS, N_VOLUMES, TR, SEED = 3, 3, 60, 2.0, 1
 RATING_HZ = 10.0

@@ -8,16 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from painflow.bids import bids_path
-from painflow.dataset import discover_runs
-from painflow.simcifti import (
+from painflow.core.bids import bids_path
+from painflow.inputs.dataset import discover_runs
+from painflow.simulation.cifti import (
     CORTEX,
     FSLR_VERTICES,
     cifti_spec,
     cifti_structure,
     spread_vertices,
 )
-from painflow.simulate import simulate_study
+from painflow.simulation.study import simulate_study
 
 N_SUBJECTS, N_SESSIONS, N_RUNS, N_VOLUMES, TR = 1, 3, 1, 20, 2.0
 SESSIONS = [f"{t:02d}" for t in range(1, N_SESSIONS + 1)]

@@ -6,8 +6,8 @@ import pytest
 from slurm_cluster import completed_jobs, single_node_cluster
 from workflow_runner import REPO, run_workflow, study_config
 
-from painflow.provenance import SIDECAR_SUFFIX
-from painflow.simulate import simulate_study
+from painflow.report.provenance import SIDECAR_SUFFIX
+from painflow.simulation.study import simulate_study
 
 pytestmark = pytest.mark.workflow
 

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from conftest import study_spec
 
-from painflow.dataset import discover_runs
-from painflow.edges import EXCLUDED, rank_bins
-from painflow.fileio import read_json, read_npz, read_tsv, write_json
-from painflow.metrics import add_time_bins
-from painflow.simulate import simulate_study
+from painflow.analyses.metrics import add_time_bins
+from painflow.core.fileio import read_json, read_npz, read_tsv, write_json
+from painflow.inputs.dataset import discover_runs
+from painflow.signals.edges import EXCLUDED, rank_bins
+from painflow.simulation.study import simulate_study
 from painflow.steps.evaluation import qc_table, run_windows
 from painflow.steps.features import edge_features
 from painflow.steps.signals import extract_signals

@@ -21,9 +21,9 @@ from browser import (
 )
 from workflow_runner import run_workflow, study_config
 
-from painflow.fileio import read_json, read_npz, read_tsv
-from painflow.provenance import SIDECAR_SUFFIX
-from painflow.simulate import simulate_study
+from painflow.core.fileio import read_json, read_npz, read_tsv
+from painflow.report.provenance import SIDECAR_SUFFIX
+from painflow.simulation.study import simulate_study
 
 pytestmark = pytest.mark.workflow
 

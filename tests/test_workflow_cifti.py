@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from workflow_runner import run_workflow, study_config
 
-from painflow.fileio import read_json, read_tsv
-from painflow.simulate import simulate_study
+from painflow.core.fileio import read_json, read_tsv
+from painflow.simulation.study import simulate_study
 
 pytestmark = pytest.mark.workflow
 

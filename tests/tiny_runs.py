@@ -10,8 +10,8 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from painflow.extract import RunFiles
-from painflow.parcellate import load_atlas
+from painflow.atlas.volume import load_atlas
+from painflow.signals.extract import RunFiles
 
 STEM = "sub-01_task-rating_run-1"
 REGIONS = ("A", "B")
@@ -27,7 +27,7 @@ def write_tiny_run(folder: Path, regions: np.ndarray, ratings: np.ndarray, tr: f
     -------
     files : RunFiles
         The confounds path is where :func:`write_confounds` writes.
-    atlas : painflow.parcellate.Atlas
+    atlas : painflow.atlas.volume.Atlas
     """
     folder.mkdir(parents=True, exist_ok=True)
     data = np.asarray(regions, dtype=float).T.reshape(len(REGIONS), 1, 1, -1)

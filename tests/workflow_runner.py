@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from painflow.fileio import read_json
+from painflow.core.fileio import read_json
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -103,7 +103,7 @@ def _add_mess_options(parser: argparse.ArgumentParser) -> None:
 
 def _run_simulate(args: argparse.Namespace) -> None:
     # Imported here so that other subcommands do not pay for nilearn's import.
-    from painflow.simulate import simulate_study
+    from painflow.simulation.study import simulate_study
 
     simulate_study(
         args.out_dir,
@@ -140,7 +140,7 @@ def _add_provenance(subcommands) -> None:
 
 
 def _run_provenance(args: argparse.Namespace) -> None:
-    from painflow.provenance import format_chain, provenance_chain
+    from painflow.report.provenance import format_chain, provenance_chain
 
     try:
         chain = provenance_chain(args.file)

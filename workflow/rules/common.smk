@@ -4,9 +4,9 @@ import os
 from functools import cache
 from pathlib import Path
 
-from painflow.configured_atlas import check_atlas_config
-from painflow.bids import bids_name, bids_path
-from painflow.dataset import (
+from painflow.atlas.configured import check_atlas_config
+from painflow.core.bids import bids_name, bids_path
+from painflow.inputs.dataset import (
     DatasetSpec,
     discover_runs,
     first_t1w,
@@ -14,8 +14,8 @@ from painflow.dataset import (
     orders_by_subject,
     scan_order_table,
 )
-from painflow.fmriprep import check_engine, output_spaces, resolve_license
-from painflow.prospective import ProspectiveDesign, prospective_plan
+from painflow.inputs.fmriprep import check_engine, output_spaces, resolve_license
+from painflow.analyses.prospective import ProspectiveDesign, prospective_plan
 
 OUT = Path(config["output_dir"])
 ATLAS = config["atlas"]["name"]

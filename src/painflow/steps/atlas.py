@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from painflow.atlases import prepare_named_atlas
-from painflow.fileio import write_json
+from painflow.atlas.named import prepare_named_atlas
+from painflow.core.fileio import write_json
 
 
 def named_atlas(
@@ -14,7 +14,7 @@ def named_atlas(
     Parameters
     ----------
     name : str
-        A key of :data:`painflow.atlases.NAMED_ATLASES`.
+        A key of :data:`painflow.atlas.named.NAMED_ATLASES`.
     reference : str
         A preprocessed BOLD: a volume atlas is resampled to its grid, a
         dlabel's meshes are checked against its surfaces.

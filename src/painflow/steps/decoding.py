@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from painflow.bids import natural_key
-from painflow.crossval import MOTION, RunFeatures, model_arrays, nested_loso
-from painflow.fileio import read_npz, write_npz, write_tsv
-from painflow.importance import fold_contributions
+from painflow.analyses.importance import fold_contributions
+from painflow.core.bids import natural_key
+from painflow.core.fileio import read_npz, write_npz, write_tsv
+from painflow.model.crossval import MOTION, RunFeatures, model_arrays, nested_loso
 from painflow.steps.logs import log
 
 

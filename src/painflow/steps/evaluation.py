@@ -8,15 +8,13 @@ import numpy as np
 import pandas as pd
 
 from painflow import __version__
-from painflow.crossval import model_from_arrays, predict_runs
-from painflow.dataset import (
-    ORDER_ASSUMED,
-    SCAN_ORDER_COLUMNS,
-    assumed_order_warning,
-    sessions_table_path,
+from painflow.analyses.metrics import (
+    add_time_bins,
+    metrics_table,
+    point_metrics,
+    scale_units,
 )
-from painflow.edges import low_binned_fraction
-from painflow.fileio import (
+from painflow.core.fileio import (
     read_json,
     read_npz,
     read_npz_array,
@@ -24,15 +22,22 @@ from painflow.fileio import (
     write_json,
     write_tsv,
 )
-from painflow.fmriprep import DOCKER_IMAGE, FMRIPREP_VERSION
-from painflow.metrics import add_time_bins, metrics_table, point_metrics, scale_units
-from painflow.plots import (
+from painflow.inputs.dataset import (
+    ORDER_ASSUMED,
+    SCAN_ORDER_COLUMNS,
+    assumed_order_warning,
+    sessions_table_path,
+)
+from painflow.inputs.fmriprep import DOCKER_IMAGE, FMRIPREP_VERSION
+from painflow.model.crossval import model_from_arrays, predict_runs
+from painflow.report.plots import (
     plot_cross_subject,
     plot_qc,
     plot_roc,
     plot_scatter,
     plot_timecourses,
 )
+from painflow.signals.edges import low_binned_fraction
 from painflow.steps.decoding import load_subject_features
 from painflow.steps.features import read_run_qc
 from painflow.steps.logs import log
@@ -362,7 +367,7 @@ def describe_dataset(
     bids_dir, fmriprep_dir : str
         The source datasets.
     scan_order : list of dict
-        Rows of :func:`painflow.dataset.scan_order_table`; a subject whose
+        Rows of :func:`painflow.inputs.dataset.scan_order_table`; a subject whose
         order was assumed from its labels is warned about in the log.
     description_out, scan_order_out : str
         Destinations of the description and the scan-order table.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from painflow.edges import FeatureSettings, low_binned_fraction, run_features
-from painflow.fileio import read_json, read_tsv, write_npz
+from painflow.core.fileio import read_json, read_tsv, write_npz
+from painflow.signals.edges import FeatureSettings, low_binned_fraction, run_features
 
 log = logging.getLogger("painflow")
 

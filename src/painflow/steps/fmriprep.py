@@ -7,8 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from painflow.fileio import write_json
-from painflow.fmriprep import (
+from painflow.core.fileio import write_json
+from painflow.inputs.fmriprep import (
     FmriprepJob,
     FmriprepSettings,
     exit_message,

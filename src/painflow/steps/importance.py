@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from painflow.brainplots import plot_importance_brain
-from painflow.configured_atlas import atlas_centroids, load_configured_atlas
-from painflow.fileio import read_npz, write_tsv
-from painflow.importance import rank_regions
-from painflow.plots import plot_importance_bars
+from painflow.analyses.importance import rank_regions
+from painflow.atlas.configured import atlas_centroids, load_configured_atlas
+from painflow.core.fileio import read_npz, write_tsv
+from painflow.report.brainplots import plot_importance_brain
+from painflow.report.plots import plot_importance_bars
 
 
 def region_importance(
@@ -32,7 +32,7 @@ def region_importance(
         Per-region contributions written by ``fit_decoder``.
     atlas_image, atlas_labels, atlas_subcortex : str
         The atlas the contributions were computed on
-        (:func:`painflow.configured_atlas.load_configured_atlas`).
+        (:func:`painflow.atlas.configured.load_configured_atlas`).
     reference : str
         A preprocessed BOLD of the subject; a dense CIFTI's grayordinates
         place a dlabel's regions.

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from painflow.fileio import read_npz, read_tsv, write_npz, write_tsv
-from painflow.learningcurve import (
+from painflow.analyses.learningcurve import (
     SUMMARY_COLUMNS,
     draw_scores,
     kernel_arrays,
@@ -14,7 +13,8 @@ from painflow.learningcurve import (
     learning_curve_predictions,
     size_metrics,
 )
-from painflow.plots import plot_learning_curve
+from painflow.core.fileio import read_npz, read_tsv, write_npz, write_tsv
+from painflow.report.plots import plot_learning_curve
 from painflow.steps.decoding import load_subject_features
 from painflow.steps.logs import log
 
@@ -42,7 +42,7 @@ def learning_curve_kernels(
     scales : list of str
         Scales of the learning curve.
     kernels_out : str
-        Destination ``.npz`` (:func:`painflow.learningcurve.kernel_arrays`).
+        Destination ``.npz`` (:func:`painflow.analyses.learningcurve.kernel_arrays`).
     """
     loaded = load_subject_features(features, sessions, runs)
     write_npz(kernels_out, **kernel_arrays(kernel_data(loaded, scales)))

@@ -10,15 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from painflow.crossval import PREDICTION_COLUMNS, model_arrays, model_from_arrays
-from painflow.fileio import read_npz, read_tsv, write_npz, write_tsv
-from painflow.metrics import add_time_bins, metrics_table
-from painflow.plots import plot_prospective
-from painflow.prospective import (
+from painflow.analyses.metrics import add_time_bins, metrics_table
+from painflow.analyses.prospective import (
     fit_on_sessions,
     predict_session,
     prospective_predictions,
 )
+from painflow.core.fileio import read_npz, read_tsv, write_npz, write_tsv
+from painflow.model.crossval import PREDICTION_COLUMNS, model_arrays, model_from_arrays
+from painflow.report.plots import plot_prospective
 from painflow.steps.decoding import load_subject_features
 from painflow.steps.evaluation import run_windows, scale_estimates
 from painflow.steps.logs import log

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from painflow.provenance import provenance_record, write_provenance
+from painflow.report.provenance import provenance_record, write_provenance
 from painflow.steps.logs import logged
 
 

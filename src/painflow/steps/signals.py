@@ -6,15 +6,15 @@ import warnings
 from pathlib import Path
 
 from painflow import __version__
-from painflow.configured_atlas import load_configured_atlas
-from painflow.confounds import DenoiseSettings
-from painflow.extract import (
+from painflow.atlas.configured import load_configured_atlas
+from painflow.core.fileio import write_json, write_tsv
+from painflow.signals.confounds import DenoiseSettings
+from painflow.signals.extract import (
     MOTION_SUMMARIES,
     AlignmentSettings,
     RunFiles,
     extract_run,
 )
-from painflow.fileio import write_json, write_tsv
 
 
 def extract_signals(
@@ -42,7 +42,7 @@ def extract_signals(
         dlabel's own names).
     atlas_subcortex : str
         A dlabel's subcortical regions: ``structures``, ``none`` or a label
-        NIfTI (:func:`painflow.configured_atlas.load_configured_atlas`).
+        NIfTI (:func:`painflow.atlas.configured.load_configured_atlas`).
     tr : float
         Repetition time (s).
     denoise, alignment : dict

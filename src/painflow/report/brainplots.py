@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from nilearn import plotting  # noqa: E402
 
-from painflow.plots import STYLE, save_figure  # noqa: E402
+from painflow.report.plots import STYLE, save_figure  # noqa: E402
 
 
 def plot_importance_brain(

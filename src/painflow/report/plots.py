@@ -14,8 +14,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
-from painflow.bids import natural_key  # noqa: E402
-from painflow.fileio import atomic_path  # noqa: E402
+from painflow.core.bids import natural_key  # noqa: E402
+from painflow.core.fileio import atomic_path  # noqa: E402
 
 STYLE = {
     "font.size": 9,

@@ -24,7 +24,7 @@ from importlib import metadata
 from pathlib import Path
 
 from painflow import __version__
-from painflow.fileio import read_json, write_json
+from painflow.core.fileio import read_json, write_json
 
 SIDECAR_SUFFIX = ".prov.json"
 CHECKSUM_LIMIT_BYTES = 100 * 1024**2

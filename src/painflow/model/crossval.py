@@ -8,14 +8,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from painflow.dataset import MIN_SESSIONS
-from painflow.decoder import (
+from painflow.inputs.dataset import MIN_SESSIONS
+from painflow.model.decoder import (
     available_components,
     dual_weights,
     gram_component_path,
     gram_dual_fit,
 )
-from painflow.edges import predict_volumes
+from painflow.signals.edges import predict_volumes
 
 PREDICTION_COLUMNS = ("session", "run", "volume", "time", "rating", "predicted", "fold")
 
@@ -29,7 +29,7 @@ class RunFeatures:
     session, run : str
         BIDS labels.
     arrays : dict
-        As returned by :func:`painflow.edges.run_features`.
+        As returned by :func:`painflow.signals.edges.run_features`.
     """
 
     session: str

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from painflow.crossval import (
+from painflow.model.crossval import (
     PREDICTION_COLUMNS,
     FittedModel,
     RunFeatures,

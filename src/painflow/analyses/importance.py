@@ -14,16 +14,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from painflow.bids import natural_key
-from painflow.crossval import RunFeatures
-from painflow.kernels import region_contributions
-from painflow.streams import step_rng
+from painflow.core.bids import natural_key
+from painflow.core.streams import step_rng
+from painflow.model.crossval import RunFeatures
+from painflow.model.kernels import region_contributions
 
 IMPORTANCE_COLUMNS = ("region", "name", "network", "importance", "rank")
 # Permutations evaluated together: bounds memory at about
 # chunk x bins x regions x 8 bytes.
 _PERMUTATION_CHUNK = 32
-# Name of the permutations' random stream (painflow.streams).
+# Name of the permutations' random stream (painflow.core.streams).
 IMPORTANCE_STREAM = "region_importance"
 
 
@@ -37,7 +37,7 @@ def fold_contributions(
     runs : list of RunFeatures
         A subject's included runs.
     fold_models : dict
-        Held-out session to the :class:`painflow.crossval.FittedModel` that
+        Held-out session to the :class:`painflow.model.crossval.FittedModel` that
         predicted it.
     scale : str
         Time-bin scale (e.g. ``1min``).

@@ -23,7 +23,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from painflow.parcellate import (
+from painflow.atlas.volume import (
     AFFINE_TOLERANCE,
     check_region_table,
     label_averaging_matrix,

@@ -19,15 +19,15 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from painflow.fileio import atomic_path, write_bytes, write_tsv
-from painflow.grayordinates import (
+from painflow.atlas.surface import (
     brain_models,
     check_same_mesh,
     is_dlabel,
     load_cifti,
     read_dlabel,
 )
-from painflow.parcellate import read_label_volume
+from painflow.atlas.volume import read_label_volume
+from painflow.core.fileio import atomic_path, write_bytes, write_tsv
 
 VOLUME = "volume"
 DLABEL = "dlabel"

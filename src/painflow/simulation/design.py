@@ -3,8 +3,8 @@
 Real studies are untidy: session labels are not zero-padded and come without
 a sessions.tsv, a run is missing, runs differ in length. :class:`Mess`
 gathers these options with the runs' artefacts
-(:class:`~painflow.simartifacts.ArtifactParameters`). Draws come from named
-streams (:func:`painflow.streams.step_rng`), so a clean study's draws are
+(:class:`~painflow.simulation.artifacts.ArtifactParameters`). Draws come from named
+streams (:func:`painflow.core.streams.step_rng`), so a clean study's draws are
 untouched.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from painflow.simartifacts import ArtifactParameters, detection_rules
-from painflow.streams import step_rng
+from painflow.core.streams import step_rng
+from painflow.simulation.artifacts import ArtifactParameters, detection_rules
 
 # Range of the fraction of its volumes a shortened run loses, and how often.
 RUN_SHORTENING = (0.1, 0.2)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from painflow.bids import bids_path, natural_key, parse_entities
-from painflow.fileio import read_json
-from painflow.ratings import read_recording_sidecar, sidecar_path
+from painflow.core.bids import bids_path, natural_key, parse_entities
+from painflow.core.fileio import read_json
+from painflow.signals.ratings import read_recording_sidecar, sidecar_path
 
 MIN_SESSIONS = 3
 RUN_ENTITIES = ("subject", "session", "task", "run")

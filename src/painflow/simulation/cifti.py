@@ -28,10 +28,10 @@ import numpy as np
 from nibabel.cifti2 import BrainModelAxis, Cifti2Image, LabelAxis, SeriesAxis
 from scipy.spatial import Delaunay
 
-from painflow.bids import bids_name
-from painflow.dataset import DatasetSpec, preproc_bold_path
-from painflow.fileio import write_bytes, write_json
-from painflow.simulate import (
+from painflow.core.bids import bids_name
+from painflow.core.fileio import write_bytes, write_json
+from painflow.inputs.dataset import DatasetSpec, preproc_bold_path
+from painflow.simulation.study import (
     ATLAS_NAME,
     TASK,
     AtlasGrid,
@@ -433,7 +433,7 @@ def write_cifti_atlas(
     ----------
     out_dir : str or Path
         The simulated dataset's root; the region table is the one
-        :func:`painflow.simulate.atlas_paths` names.
+        :func:`painflow.simulation.study.atlas_paths` names.
     atlas : AtlasGrid
     grayordinates : Grayordinates
 

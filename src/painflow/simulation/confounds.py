@@ -4,7 +4,7 @@ The columns fMRIPrep writes, computed from the simulated BOLD, motion and
 physiological components: global, CSF and white-matter signals with their
 expansions, the motion parameters with theirs, framewise displacement, DVARS,
 aCompCor, the discrete cosine basis and, when a run has them, the
-non-steady-state indicators (:mod:`painflow.simartifacts`).
+non-steady-state indicators (:mod:`painflow.simulation.artifacts`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from painflow.confounds import MOTION_COLUMNS, framewise_displacement
-from painflow.simartifacts import non_steady_state_columns
+from painflow.signals.confounds import MOTION_COLUMNS, framewise_displacement
+from painflow.simulation.artifacts import non_steady_state_columns
 
 N_COMPCOR = 5  # components per aCompCor mask
 COMPCOR_MASKS = ("CSF", "WM", "combined")  # column order of a_comp_cor_XX

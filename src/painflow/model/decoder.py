@@ -218,7 +218,7 @@ class LassoPCR(RegressorMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from painflow.decoder import LassoPCR
+    >>> from painflow.model.decoder import LassoPCR
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((30, 100))
     >>> y = X[:, 0] + 0.1 * rng.standard_normal(30)

@@ -12,7 +12,7 @@ import pandas as pd
 from nilearn.interfaces.fmriprep import load_confounds
 from nilearn.signal import butterworth
 
-from painflow.fileio import read_json, read_tsv
+from painflow.core.fileio import read_json, read_tsv
 
 MOTION_COLUMNS = ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
 # Masks of aCompCor components in fMRIPrep's confounds JSON.

@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from painflow.configured_atlas import atlas_region_means
-from painflow.confounds import (
+from painflow.atlas.configured import atlas_region_means
+from painflow.atlas.surface import GrayordinateAtlas
+from painflow.atlas.volume import Atlas
+from painflow.signals.confounds import (
     MOTION_COLUMNS,
     STD_DVARS_REPORTED,
     Censoring,
@@ -19,10 +21,8 @@ from painflow.confounds import (
     motion_in_mm,
     nuisance_regressors,
 )
-from painflow.grayordinates import GrayordinateAtlas
-from painflow.parcellate import Atlas
-from painflow.ratings import aligned_ratings, alignment, read_recording
-from painflow.scrubbing import CleanedSeries, clean_series
+from painflow.signals.ratings import aligned_ratings, alignment, read_recording
+from painflow.signals.scrubbing import CleanedSeries, clean_series
 
 # Head-motion summaries kept beside each volume: FD, then the six rigid-body
 # parameters with rotations as arc lengths, all in mm.

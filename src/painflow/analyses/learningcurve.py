@@ -6,7 +6,7 @@ dual, from one Gram matrix of the subject's training samples and one kernel
 between each session's test units and those samples (:class:`KernelData`).
 
 A (size, repeat) gives one full set of out-of-sample unit predictions, which
-is scored with the main evaluation's metrics (:mod:`painflow.metrics`); a
+is scored with the main evaluation's metrics (:mod:`painflow.analyses.metrics`); a
 size's estimate is the mean over its repeats, and its interval comes from a
 hierarchical bootstrap whose every resample draws the same sessions, runs
 and bins for all repeats.
@@ -19,11 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from painflow.bids import natural_key
-from painflow.crossval import RunFeatures, correlation, training_set
-from painflow.decoder import dual_predict, eigen_dual_fit, gram_eigen
-from painflow.edges import bin_mean_edges
-from painflow.metrics import (
+from painflow.analyses.metrics import (
     METRICS,
     MIN_UNITS_FOR_R,
     RUN_SCALES,
@@ -31,7 +27,11 @@ from painflow.metrics import (
     hierarchical_draws,
     nested_index,
 )
-from painflow.streams import step_rng
+from painflow.core.bids import natural_key
+from painflow.core.streams import step_rng
+from painflow.model.crossval import RunFeatures, correlation, training_set
+from painflow.model.decoder import dual_predict, eigen_dual_fit, gram_eigen
+from painflow.signals.edges import bin_mean_edges
 
 MIN_TRAINING_SAMPLES = 3
 SUMMARY_COLUMNS = (
@@ -385,7 +385,7 @@ def scale_units_of_repeats(
     Returns
     -------
     units : pandas.DataFrame
-        ``session, run, bin, rating`` as :func:`painflow.metrics.scale_units`
+        ``session, run, bin, rating`` as :func:`painflow.analyses.metrics.scale_units`
         labels them (``run`` and ``bin`` empty where the scale is coarser).
     predicted : numpy.ndarray
         (units, repeats) predictions; NaN where a draw had too few samples.

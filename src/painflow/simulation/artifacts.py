@@ -10,13 +10,13 @@ rating recordings carry:
   non-linear intensity artefact, some of them in the last volumes of a run;
 - slider plateaus: integer ratings held still for seconds at a time.
 
-:mod:`painflow.simdesign` adds an untidy design (unpadded session labels, a
+:mod:`painflow.simulation.design` adds an untidy design (unpadded session labels, a
 missing run, shorter runs).
 
-Every draw comes from a named stream (:func:`painflow.streams.step_rng`) of the
+Every draw comes from a named stream (:func:`painflow.core.streams.step_rng`) of the
 study's seed and the run's 1-based subject, session and run indices, one stream
 per kind of mess, so a clean study's draws are untouched and switching one kind
-on or off leaves the others as they were. :mod:`painflow.simulate` imports this
+on or off leaves the others as they were. :mod:`painflow.simulation.study` imports this
 module, never the other way round.
 """
 
@@ -27,8 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from painflow.confounds import MOTION_COLUMNS, DenoiseSettings, framewise_displacement
-from painflow.streams import step_rng
+from painflow.core.streams import step_rng
+from painflow.signals.confounds import (
+    MOTION_COLUMNS,
+    DenoiseSettings,
+    framewise_displacement,
+)
 
 NON_STEADY_STATE_PREFIX = "non_steady_state_outlier"
 # The usual spike threshold of standardized DVARS (Power et al. 2014; fMRIPrep).

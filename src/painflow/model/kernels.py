@@ -6,7 +6,7 @@ inner products and per-region parts at a cost of O(regions) per pair of
 volumes, so that no (volumes x edges) matrix is ever built:
 
 - a bin's mean edge vector is the upper triangle of ``Z_b' Z_b / |b|``
-  (:func:`painflow.edges.bin_mean_edges`);
+  (:func:`painflow.signals.edges.bin_mean_edges`);
 - ``<e_t, e_s> = ((z_t . z_s)^2 - sum_i z_ti^2 z_si^2) / 2``
   (:func:`volume_kernel`);
 - the part of it carried by the edges touching region ``r`` is

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from painflow.fileio import read_json
+from painflow.core.fileio import read_json
 
 REQUIRED_RECORDING_FIELDS = ("SamplingFrequency", "StartTime", "Columns")
 

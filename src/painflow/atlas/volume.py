@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from painflow.fileio import read_tsv
-from painflow.niftistream import voxel_chunks
+from painflow.atlas.niftistream import voxel_chunks
+from painflow.core.fileio import read_tsv
 
 AFFINE_TOLERANCE = 1e-3
 
@@ -227,7 +227,7 @@ def region_means(
     """Mean time series of every atlas region, reading a few volumes at a time.
 
     Memory does not grow with the number of volumes: the image is read chunk
-    by chunk (:func:`painflow.niftistream.voxel_chunks`), and only the atlas's
+    by chunk (:func:`painflow.atlas.niftistream.voxel_chunks`), and only the atlas's
     voxels of each chunk are converted to float64 and averaged.
 
     Parameters
@@ -237,7 +237,7 @@ def region_means(
     atlas : Atlas
     chunk_volumes : int, optional
         Volumes read at a time; by default as many as fit in
-        :data:`painflow.niftistream.CHUNK_BYTES`.
+        :data:`painflow.atlas.niftistream.CHUNK_BYTES`.
 
     Returns
     -------

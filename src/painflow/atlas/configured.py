@@ -1,9 +1,9 @@
 """The configured atlas: checked against the data's space, opened, applied.
 
 The workflow's steps call these, whatever the kind of atlas: a volume label
-image (:mod:`painflow.parcellate`) for NIfTI BOLD, a dlabel with its
-subcortical source (:mod:`painflow.grayordinates`) for dense CIFTI time
-series. Named atlases are resolved by :mod:`painflow.atlases`.
+image (:mod:`painflow.atlas.volume`) for NIfTI BOLD, a dlabel with its
+subcortical source (:mod:`painflow.atlas.surface`) for dense CIFTI time
+series. Named atlases are resolved by :mod:`painflow.atlas.named`.
 """
 
 from __future__ import annotations
@@ -12,19 +12,19 @@ from pathlib import Path
 
 import numpy as np
 
-from painflow.atlases import DLABEL, NAMED_ATLASES, fslr_midthickness, named_atlas
-from painflow.grayordinates import (
+from painflow.atlas.named import DLABEL, NAMED_ATLASES, fslr_midthickness, named_atlas
+from painflow.atlas.surface import (
     STRUCTURES,
     GrayordinateAtlas,
     is_dense_cifti,
     is_dlabel,
     load_grayordinate_atlas,
 )
-from painflow.grayordinates import region_centroids as grayordinate_centroids
-from painflow.grayordinates import region_means as grayordinate_means
-from painflow.parcellate import Atlas, load_atlas
-from painflow.parcellate import region_centroids as volume_centroids
-from painflow.parcellate import region_means as volume_means
+from painflow.atlas.surface import region_centroids as grayordinate_centroids
+from painflow.atlas.surface import region_means as grayordinate_means
+from painflow.atlas.volume import Atlas, load_atlas
+from painflow.atlas.volume import region_centroids as volume_centroids
+from painflow.atlas.volume import region_means as volume_means
 
 
 def _data_kind(den: str | None) -> str:
@@ -106,11 +106,11 @@ def load_configured_atlas(
         Its region TSV; optional for a dlabel, which names its labels.
     subcortex : str or Path
         For a dlabel: ``"structures"``, ``"none"`` or a label NIfTI
-        (:func:`painflow.grayordinates.load_grayordinate_atlas`).
+        (:func:`painflow.atlas.surface.load_grayordinate_atlas`).
 
     Returns
     -------
-    painflow.parcellate.Atlas or painflow.grayordinates.GrayordinateAtlas
+    painflow.atlas.volume.Atlas or painflow.atlas.surface.GrayordinateAtlas
     """
     if is_dlabel(image):
         return load_grayordinate_atlas(image, labels, subcortex)

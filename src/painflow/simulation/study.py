@@ -5,7 +5,7 @@ pain rating beside every BOLD run, fMRIPrep-style derivatives (preprocessed
 BOLD on an atlas grid and confounds tables) under ``derivatives/fmriprep``, the
 AAL atlas resampled to that grid under ``atlas/`` and ``ground_truth.json``.
 On request the runs and the atlas are also written as CIFTI-2 grayordinates
-(:mod:`painflow.simcifti`).
+(:mod:`painflow.simulation.cifti`).
 
 Generative model of one run:
 
@@ -20,9 +20,9 @@ Generative model of one run:
   with nuisance = physiological components (the exact aCompCor columns), linear
   motion effects, a non-linear artifact on motion spikes and slow drifts.
 
-The confounds tables are built by :mod:`painflow.simconfounds`. On request the
-study carries real data's mess: artefacts (:mod:`painflow.simartifacts`) and an
-untidy design (:mod:`painflow.simdesign`); without it every file is as it was.
+The confounds tables are built by :mod:`painflow.simulation.confounds`. On request the
+study carries real data's mess: artefacts (:mod:`painflow.simulation.artifacts`) and an
+untidy design (:mod:`painflow.simulation.design`); without it every file is as it was.
 
 Every random draw comes from a generator seeded by ``[seed, subject]``,
 ``[seed, subject, session]`` or ``[seed, subject, session, run]`` (1-based), so
@@ -51,22 +51,23 @@ from nilearn.image import resample_img
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import lfilter
 
-from painflow import __version__, simartifacts
-from painflow.atlases import aal_network
-from painflow.bids import bids_name, bids_path
-from painflow.confounds import motion_in_mm
-from painflow.fileio import atomic_path, write_bytes, write_json, write_tsv
-from painflow.simartifacts import ArtifactParameters
-from painflow.simconfounds import (
+from painflow import __version__
+from painflow.atlas.named import aal_network
+from painflow.core.bids import bids_name, bids_path
+from painflow.core.fileio import atomic_path, write_bytes, write_json, write_tsv
+from painflow.signals.confounds import motion_in_mm
+from painflow.simulation import artifacts as simartifacts
+from painflow.simulation.artifacts import ArtifactParameters
+from painflow.simulation.confounds import (
     COMPCOR_MASKS,
     N_COMPCOR,
     compcor_metadata,
     confounds_table,
 )
-from painflow.simdesign import Mess
+from painflow.simulation.design import Mess
 
 if TYPE_CHECKING:
-    from painflow.simcifti import Grayordinates
+    from painflow.simulation.cifti import Grayordinates
 
 TASK = "rating"
 SPACE = "MNI152NLin6Asym"
@@ -492,7 +493,7 @@ def simulate_motion(
     -------
     motion : numpy.ndarray
         (volumes, 6): translations in mm, rotations in radians, in the order
-        of :data:`painflow.confounds.MOTION_COLUMNS`.
+        of :data:`painflow.signals.confounds.MOTION_COLUMNS`.
     spike_volumes : numpy.ndarray
         Volumes displaced by a spike (the head returns on the next volume).
     spike_sizes : numpy.ndarray
@@ -690,7 +691,7 @@ def _add_artifacts(
     params: SimulationParameters,
     run_keys: tuple[int, int, int],
 ) -> tuple[_Run, list[dict]]:
-    """Plant the design's artefacts in a run (:mod:`painflow.simartifacts`).
+    """Plant the design's artefacts in a run (:mod:`painflow.simulation.artifacts`).
 
     Returns the run and its artefact events, the clean model's spikes included.
     """
@@ -1182,13 +1183,13 @@ def simulate_study(
         Model parameters; the defaults when None.
     cifti : bool
         Also write fMRIPrep-style CIFTI-2 outputs (space fsLR, den 91k) of
-        every run and the atlas as grayordinates (see :mod:`painflow.simcifti`).
+        every run and the atlas as grayordinates (see :mod:`painflow.simulation.cifti`).
         Every other file is the same with or without them.
     artifacts : bool or ArtifactParameters
-        Plant real data's artefacts (:mod:`painflow.simartifacts`):
+        Plant real data's artefacts (:mod:`painflow.simulation.artifacts`):
         non-steady-state volumes, head jerks (some at run ends) and integer
         ratings with plateaus; True takes the default
-        :class:`~painflow.simartifacts.ArtifactParameters`. The underlying
+        :class:`~painflow.simulation.artifacts.ArtifactParameters`. The underlying
         pain, signal and noise stay those of the clean study.
     unpadded_sessions : bool
         Label sessions ``1..`` instead of ``01..`` and write no sessions.tsv.
@@ -1240,7 +1241,7 @@ def simulate_study(
     grayordinates, cifti_atlas = None, None
     if cifti:
         # Imported here: simcifti builds on this module.
-        from painflow import simcifti
+        from painflow.simulation import cifti as simcifti
 
         grayordinates = simcifti.Grayordinates.from_atlas(atlas)
         cifti_atlas = simcifti.write_cifti_atlas(design.out_dir, atlas, grayordinates)

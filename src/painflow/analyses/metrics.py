@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from painflow.edges import time_bins
-from painflow.streams import step_rng
+from painflow.core.streams import step_rng
+from painflow.signals.edges import time_bins
 
 METRICS = ("r", "r2", "mae", "auc", "within_run_r", "within_session_r")
 METRIC_COLUMNS = ("scale", "metric", "estimate", "ci_low", "ci_high", "p_value")
@@ -29,7 +29,7 @@ NULL_VALUES = {
 # Fewest units for a correlation: with two, r is always +-1.
 MIN_UNITS_FOR_R = 3
 RUN_SCALES = {"run": ("session", "run"), "session": ("session",)}
-# Name of the bootstrap's random streams (painflow.streams), one per scale.
+# Name of the bootstrap's random streams (painflow.core.streams), one per scale.
 BOOTSTRAP_STREAM = "bootstrap"
 
 
@@ -38,7 +38,7 @@ def add_time_bins(
 ) -> pd.DataFrame:
     """Add a ``bin_<scale>`` column per time scale to per-volume predictions.
 
-    The bins are those of :func:`painflow.edges.time_bins`, the same as the
+    The bins are those of :func:`painflow.signals.edges.time_bins`, the same as the
     time-bin features of the run.
 
     Parameters

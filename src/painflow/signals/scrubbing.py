@@ -18,7 +18,7 @@ import numpy as np
 from nilearn.signal import clean
 from scipy.interpolate import CubicSpline
 
-from painflow.confounds import DenoiseSettings
+from painflow.signals.confounds import DenoiseSettings
 
 
 @dataclass(frozen=True)
