@@ -21,7 +21,8 @@ from painflow.signals.extract import (
     RunFiles,
     extract_run,
 )
-from painflow.simulation.study import SimulationParameters, simulate_study
+from painflow.simulation.parameters import SimulationParameters
+from painflow.simulation.study import simulate_study
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from workflow_runner import run_workflow, study_config
 
 from painflow.core.fileio import read_json, read_tsv
 from painflow.signals.extract import PAIR_COLUMNS
-from painflow.simulation.study import SimulationParameters, simulate_study
+from painflow.simulation.parameters import SimulationParameters
+from painflow.simulation.study import simulate_study
 
 pytestmark = pytest.mark.workflow
 

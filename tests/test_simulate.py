@@ -13,11 +13,9 @@ from painflow.atlas.named import AAL_NETWORKS, aal_network
 from painflow.core.bids import bids_path
 from painflow.signals.confounds import MOTION_COLUMNS
 from painflow.simulation.confounds import dct_basis, power_framewise_displacement
-from painflow.simulation.study import (
-    SimulationParameters,
-    load_aal_atlas,
-    simulate_study,
-)
+from painflow.simulation.generative import load_aal_atlas
+from painflow.simulation.parameters import SimulationParameters
+from painflow.simulation.study import simulate_study
 
 # Enough sessions that pain levels differ, runs long enough for a cosine column.
 N_SUBJECTS, N_SESSIONS, N_RUNS, N_VOLUMES, TR = 2, 8, 1, 70, 2.0

@@ -31,10 +31,10 @@ from scipy.spatial import Delaunay
 from painflow.core.bids import bids_name
 from painflow.core.fileio import write_bytes, write_json
 from painflow.inputs.dataset import DatasetSpec, preproc_bold_path
-from painflow.simulation.study import (
+from painflow.simulation.generative import AtlasGrid
+from painflow.simulation.writers import (
     ATLAS_NAME,
     TASK,
-    AtlasGrid,
     atlas_paths,
     nifti_image,
     write_nifti,
@@ -433,7 +433,7 @@ def write_cifti_atlas(
     ----------
     out_dir : str or Path
         The simulated dataset's root; the region table is the one
-        :func:`painflow.simulation.study.atlas_paths` names.
+        :func:`painflow.simulation.writers.atlas_paths` names.
     atlas : AtlasGrid
     grayordinates : Grayordinates
 

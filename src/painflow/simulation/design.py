@@ -11,13 +11,16 @@ untouched.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from painflow.core.streams import step_rng
 from painflow.simulation.artifacts import ArtifactParameters, detection_rules
+from painflow.simulation.confounds import N_COMPCOR
 
 # Range of the fraction of its volumes a shortened run loses, and how often.
 RUN_SHORTENING = (0.1, 0.2)
 SHORT_RUN_PROBABILITY = 0.5
+_MAX_SEED = 2**32  # larger seeds take two entropy words and could alias streams
 
 
 @dataclass(frozen=True)
@@ -151,3 +154,51 @@ def run_length(seed: int, run_keys: tuple[int, int, int], n_volumes: int) -> int
     shortened = rng.random() < SHORT_RUN_PROBABILITY
     loss = rng.uniform(*RUN_SHORTENING)
     return int(round(n_volumes * (1.0 - loss))) if shortened else n_volumes
+
+
+@dataclass(frozen=True)
+class StudyDesign:
+    """The shape of a study and where it goes."""
+
+    out_dir: Path
+    n_subjects: int
+    n_sessions: int
+    n_runs: int
+    n_volumes: int
+    tr: float
+    seed: int
+    mess: Mess = Mess()
+
+    @property
+    def fmriprep_dir(self) -> Path:
+        """Root of the fMRIPrep-style derivatives."""
+        return self.out_dir / "derivatives" / "fmriprep"
+
+    @property
+    def subjects(self) -> list[str]:
+        """Subject labels ``01..``."""
+        return [f"{s:02d}" for s in range(1, self.n_subjects + 1)]
+
+    @property
+    def sessions(self) -> list[str]:
+        """Session labels, zero-padded unless the design says otherwise."""
+        return [self.mess.session_label(t) for t in range(1, self.n_sessions + 1)]
+
+    def runs(self, subject: int, session: int) -> list[tuple[int, int]]:
+        """The (run, volumes) of a session, 1-based indices."""
+        shape = (self.n_sessions, self.n_runs, self.n_volumes)
+        return self.mess.runs(self.seed, subject, session, shape)
+
+    def check(self) -> None:
+        """Raise ValueError for a design that cannot be simulated."""
+        for name in ("n_subjects", "n_sessions", "n_runs"):
+            value = getattr(self, name)
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value}")
+        if int(self.n_volumes) != self.n_volumes or self.n_volumes < 2 * N_COMPCOR:
+            raise ValueError(f"n_volumes must be an integer >= {2 * N_COMPCOR}")
+        if not self.tr > 0:
+            raise ValueError(f"tr must be positive, got {self.tr}")
+        self.mess.check(self.n_runs, self.n_volumes, 2 * N_COMPCOR)
+        if int(self.seed) != self.seed or not 0 <= self.seed < _MAX_SEED:
+            raise ValueError(f"seed must be an integer in [0, 2**32), got {self.seed}")
