@@ -6,10 +6,8 @@ from sklearn.linear_model import Lasso, LinearRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
-from painflow.model.decoder import (
-    LassoPCR,
-    available_components,
-    component_path,
+from painflow.model.decoder import LassoPCR, available_components, component_path
+from painflow.model.dual import (
     dual_predict,
     eigen_dual_fit,
     gram_component_path,

@@ -30,7 +30,7 @@ from painflow.analyses.metrics import (
 from painflow.core.bids import natural_key
 from painflow.core.streams import step_rng
 from painflow.model.crossval import RunFeatures, correlation, training_set
-from painflow.model.decoder import dual_predict, eigen_dual_fit, gram_eigen
+from painflow.model.dual import dual_predict, eigen_dual_fit, gram_eigen
 from painflow.signals.edges import bin_mean_edges
 
 MIN_TRAINING_SAMPLES = 3

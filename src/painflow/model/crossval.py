@@ -9,12 +9,8 @@ import numpy as np
 import pandas as pd
 
 from painflow.inputs.dataset import MIN_SESSIONS
-from painflow.model.decoder import (
-    available_components,
-    dual_weights,
-    gram_component_path,
-    gram_dual_fit,
-)
+from painflow.model.decoder import available_components
+from painflow.model.dual import dual_weights, gram_component_path, gram_dual_fit
 from painflow.signals.edges import predict_volumes
 
 PREDICTION_COLUMNS = ("session", "run", "volume", "time", "rating", "predicted", "fold")
