@@ -46,7 +46,8 @@ from painflow.analyses.learningcurve import (
     learning_curve_draws,
     learning_curve_predictions,
 )
-from painflow.model.crossval import RunFeatures, correlation, nested_loso
+from painflow.core.stats import pearson_r
+from painflow.model.crossval import RunFeatures, nested_loso
 from painflow.model.decoder import LassoPCR, available_components, component_path
 from painflow.signals.edges import (
     EXCLUDED,
@@ -120,7 +121,7 @@ def explicit_choice(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> int:
     predictions = np.empty((len(y), limit))
     for session, path in paths.items():
         predictions[groups == session] = path[:, :limit]
-    curve = np.array([correlation(column, y) for column in predictions.T])
+    curve = np.array([pearson_r(column, y) for column in predictions.T])
     return int(np.nanargmax(np.where(np.isnan(curve), -np.inf, curve))) + 1
 
 

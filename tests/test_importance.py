@@ -18,6 +18,7 @@ from painflow.analyses.importance import (
 )
 from painflow.analyses.metrics import add_time_bins, scale_units
 from painflow.core.fileio import read_json
+from painflow.core.stats import pearson_r
 from painflow.core.streams import step_rng
 from painflow.model.crossval import predict_runs
 
@@ -203,20 +204,20 @@ def test_importance_has_its_own_random_stream(rng):
     assert not np.allclose(first, np.random.default_rng([3, 1]).random(8))
 
 
-def test_permutation_importance_equals_recomputed_correlations(rng):
+def test_permutation_importance_expands_pearson_r_of_permuted_predictions(rng):
     sessions, runs = small_design()
     contributions = rng.standard_normal((13, 5))
     rating = rng.standard_normal(13)
     predicted = 0.3 + contributions.sum(axis=1) / 2 + rng.standard_normal(13)
     permutations = hierarchical_permutations(unit_hierarchy(sessions, runs), 50, rng)
     expected = []
-    observed = np.corrcoef(predicted, rating)[0, 1]
+    observed = pearson_r(predicted, rating)
     for region in range(5):
         drops = []
         for order in permutations:
             changed = predicted - contributions[:, region]
             changed = changed + contributions[order, region]
-            drops.append(observed - np.corrcoef(changed, rating)[0, 1])
+            drops.append(observed - pearson_r(changed, rating))
         expected.append(np.mean(drops))
     got = permutation_importance(contributions, predicted, rating, permutations)
     np.testing.assert_allclose(got, expected, atol=1e-12)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from painflow.core.bids import natural_key
+from painflow.core.stats import pearson_r
 from painflow.core.streams import step_rng
 from painflow.model.crossval import RunFeatures
 from painflow.model.kernels import region_contributions
@@ -211,7 +212,7 @@ def permutation_importance(
     c = contributions - contributions.mean(axis=0)
     p = predicted - predicted.mean()
     q = p[:, None] - c
-    observed = (p @ y) / np.sqrt((p @ p) * (y @ y))
+    observed = pearson_r(predicted, rating)
     fixed_cov = y @ q
     fixed_var = np.einsum("ir,ir->r", q, q) + np.einsum("ir,ir->r", c, c)
     total = np.zeros(c.shape[1])

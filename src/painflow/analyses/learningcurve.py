@@ -28,8 +28,9 @@ from painflow.analyses.metrics import (
     nested_index,
 )
 from painflow.core.bids import natural_key
+from painflow.core.stats import pearson_r, percentile_interval
 from painflow.core.streams import step_rng
-from painflow.model.crossval import RunFeatures, correlation, training_set
+from painflow.model.crossval import RunFeatures, training_set
 from painflow.model.dual import dual_predict, eigen_dual_fit, gram_eigen
 from painflow.signals.edges import bin_mean_edges
 
@@ -348,7 +349,7 @@ def draw_scores(data: KernelData, predictions: dict, scales: list[str]) -> pd.Da
             r = float("nan")
             rows_of_scale = unit.rows.get(scale, ())
             if predicted is not None and len(rows_of_scale) >= MIN_UNITS_FOR_R:
-                r = correlation(predicted[rows_of_scale], unit.ratings[rows_of_scale])
+                r = pearson_r(predicted[rows_of_scale], unit.ratings[rows_of_scale])
             rows.append(
                 {"repeat": repeat, "test_session": test_session, "scale": scale, "r": r}
             )
@@ -462,17 +463,14 @@ def repeat_metrics(
     rows = []
     for metric in METRICS:
         samples = np.concatenate(boot[metric]) if n_resamples else np.array([])
-        finite = samples[np.isfinite(samples)]
-        low, high = (
-            np.percentile(finite, [2.5, 97.5]) if finite.size else (np.nan, np.nan)
-        )
+        low, high = percentile_interval(samples)
         rows.append(
             {
                 "scale": scale,
                 "metric": metric,
                 "estimate": float(estimates[metric][0]),
-                "ci_low": float(low),
-                "ci_high": float(high),
+                "ci_low": low,
+                "ci_high": high,
             }
         )
     return pd.DataFrame(rows)

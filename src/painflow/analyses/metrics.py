@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from painflow.core.stats import pearson_r, percentile_interval
 from painflow.core.streams import step_rng
 from painflow.signals.edges import time_bins
 
@@ -162,20 +163,9 @@ def _draw_within(
 
 
 def _masked_r(actual, predicted, mask, axes):
-    """Pearson r over ``axes`` of masked arrays; NaN where undefined."""
-    n = mask.sum(axis=axes)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_a = (actual * mask).sum(axis=axes, keepdims=True) / mask.sum(
-            axis=axes, keepdims=True
-        )
-        mean_p = (predicted * mask).sum(axis=axes, keepdims=True) / mask.sum(
-            axis=axes, keepdims=True
-        )
-        da, dp = (actual - mean_a) * mask, (predicted - mean_p) * mask
-        r = (da * dp).sum(axis=axes) / np.sqrt(
-            (da**2).sum(axis=axes) * (dp**2).sum(axis=axes)
-        )
-    return np.where(n >= MIN_UNITS_FOR_R, r, np.nan)
+    """Pearson r over ``axes`` of masked arrays; NaN with too few units."""
+    r = pearson_r(actual, predicted, axis=axes, mask=mask)
+    return np.where(mask.sum(axis=axes) >= MIN_UNITS_FOR_R, r, np.nan)
 
 
 def _auc(predicted, positive, mask):
@@ -276,18 +266,15 @@ def scale_metrics(
     rows = []
     for metric in METRICS:
         samples = boot[metric]
-        finite = samples[~np.isnan(samples)]
-        low, high = (
-            np.percentile(finite, [2.5, 97.5]) if finite.size else (np.nan, np.nan)
-        )
+        low, high = percentile_interval(samples)
         null = NULL_VALUES.get(metric)
         rows.append(
             {
                 "scale": scale,
                 "metric": metric,
                 "estimate": float(estimates[metric][0]),
-                "ci_low": float(low),
-                "ci_high": float(high),
+                "ci_low": low,
+                "ci_high": high,
                 "p_value": bootstrap_p_value(samples, null)
                 if null is not None
                 else np.nan,

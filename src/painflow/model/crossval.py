@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from painflow.core.stats import pearson_r
 from painflow.inputs.dataset import MIN_SESSIONS
 from painflow.model.decoder import available_components
 from painflow.model.dual import dual_weights, gram_component_path, gram_dual_fit
@@ -139,13 +140,6 @@ def training_set(
     return X, y, groups
 
 
-def correlation(x: np.ndarray, y: np.ndarray) -> float:
-    """Pearson correlation; NaN when either side is constant."""
-    x, y = x - x.mean(), y - y.mean()
-    denominator = np.sqrt((x @ x) * (y @ y))
-    return float(x @ y / denominator) if denominator > 0 else float("nan")
-
-
 def inner_curve(
     gram: np.ndarray,
     y: np.ndarray,
@@ -203,7 +197,7 @@ def inner_curve(
     predictions = np.empty((len(train), limit))
     for session, path in paths.items():
         predictions[train_groups == session] = path[:, :limit]
-    return np.array([correlation(column, y[train]) for column in predictions.T])
+    return np.array([pearson_r(column, y[train]) for column in predictions.T])
 
 
 def fit_with_inner_selection(

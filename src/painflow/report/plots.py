@@ -16,6 +16,7 @@ from sklearn.metrics import roc_curve  # noqa: E402
 
 from painflow.core.bids import natural_key  # noqa: E402
 from painflow.core.fileio import atomic_path  # noqa: E402
+from painflow.core.stats import pearson_r  # noqa: E402
 
 STYLE = {
     "font.size": 9,
@@ -118,7 +119,7 @@ def plot_scatter(units_by_scale: dict, title: str, path: str | Path) -> None:
             squeeze=False,
         )
         for ax, (scale, units) in zip(axes.flat, units_by_scale.items(), strict=True):
-            r = np.corrcoef(units["rating"], units["predicted"])[0, 1]
+            r = pearson_r(units["rating"], units["predicted"])
             ax.scatter(
                 units["rating"],
                 units["predicted"],
