@@ -18,6 +18,9 @@ from grayordinate_data import (
 
 from painflow.atlas.surface import (
     STANDARD_SUBCORTEX,
+    cifti_suffix,
+    is_dense_cifti,
+    is_dlabel,
     load_grayordinate_atlas,
     region_centroids,
     region_means,
@@ -279,3 +282,21 @@ def test_subcortical_image_without_a_table_is_named():
     with pytest.raises(ValueError, match="needs atlas 'labels'") as error:
         load_grayordinate_atlas(GLASSER_DLABEL, None, SUBCORTEX_IMAGE)
     assert str(SUBCORTEX_IMAGE) in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "suffix", "dense", "dlabel"),
+    [
+        ("sub-01_space-fsLR_den-91k_bold.dtseries.nii", ".dtseries.nii", True, False),
+        ("maps.dscalar.nii", ".dscalar.nii", True, False),
+        ("atlas-Glasser_dseg.dlabel.nii", ".dlabel.nii", False, True),
+        ("parcels.ptseries.nii", ".ptseries.nii", False, False),
+        ("sub-01_desc-preproc_bold.nii.gz", None, False, False),
+        ("labels.nii", None, False, False),
+        ("notes.dtseries.nii.txt", None, False, False),
+    ],
+)
+def test_one_cifti_detector_tells_file_types_by_name(name, suffix, dense, dlabel):
+    assert cifti_suffix(name) == suffix
+    assert is_dense_cifti(name) is dense
+    assert is_dlabel(name) is dlabel

@@ -22,6 +22,7 @@ import pandas as pd
 from painflow.atlas.surface import (
     brain_models,
     check_same_mesh,
+    cifti_suffix,
     is_dlabel,
     load_cifti,
     read_dlabel,
@@ -35,15 +36,6 @@ NO_NETWORK = "n/a"
 NOT_IN_SOURCE = "no voxel in the source image"
 NOT_ON_GRID = "no voxel on the reference grid"
 NO_VERTEX = "no vertex in the source image"
-CIFTI_SUFFIXES = (
-    ".dtseries.nii",
-    ".dscalar.nii",
-    ".dlabel.nii",
-    ".ptseries.nii",
-    ".pscalar.nii",
-    ".dconn.nii",
-    ".pconn.nii",
-)
 VOLUME_SUFFIXES = (".nii", ".nii.gz")
 
 
@@ -334,7 +326,7 @@ def _label_list(atlas: NamedAtlas) -> pd.DataFrame:
 
 def _reference_kind(reference: Path) -> str:
     """``CIFTI`` or ``NIfTI``, from the file name and, for NIfTI, its header."""
-    if str(reference).endswith(CIFTI_SUFFIXES):
+    if cifti_suffix(reference) is not None:
         return "CIFTI"
     if not str(reference).endswith(VOLUME_SUFFIXES):
         return "unknown"

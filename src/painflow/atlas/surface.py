@@ -33,8 +33,18 @@ from painflow.atlas.volume import (
 
 STRUCTURES = "structures"
 NO_SUBCORTEX = "none"
-DENSE_SUFFIXES = (".dtseries.nii", ".dscalar.nii")
+# CIFTI-2 file types by name: the one place painflow tells them apart.
+DTSERIES_SUFFIX = ".dtseries.nii"
 DLABEL_SUFFIX = ".dlabel.nii"
+DENSE_SUFFIXES = (DTSERIES_SUFFIX, ".dscalar.nii")
+CIFTI_SUFFIXES = (
+    *DENSE_SUFFIXES,
+    DLABEL_SUFFIX,
+    ".ptseries.nii",
+    ".pscalar.nii",
+    ".dconn.nii",
+    ".pconn.nii",
+)
 # Subcortical structures of the HCP/fMRIPrep 91k grayordinates, in the order
 # their regions follow the cortical ones.
 STANDARD_SUBCORTEX = (
@@ -125,14 +135,31 @@ class GrayordinateAtlas:
         return " + ".join(str(part) for part in parts if part is not None)
 
 
+def cifti_suffix(path: str | Path) -> str | None:
+    """The CIFTI-2 suffix of a file name (e.g. ``.dtseries.nii``); None if not CIFTI.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file name.
+
+    Returns
+    -------
+    str or None
+        One of :data:`CIFTI_SUFFIXES`, or None for any other name.
+    """
+    name = str(path)
+    return next((suffix for suffix in CIFTI_SUFFIXES if name.endswith(suffix)), None)
+
+
 def is_dlabel(path: str | Path) -> bool:
     """Whether a file name is a CIFTI dense label file (``.dlabel.nii``)."""
-    return str(path).endswith(DLABEL_SUFFIX)
+    return cifti_suffix(path) == DLABEL_SUFFIX
 
 
 def is_dense_cifti(path: str | Path) -> bool:
     """Whether a file name is a dense CIFTI (``.dtseries.nii``/``.dscalar.nii``)."""
-    return str(path).endswith(DENSE_SUFFIXES)
+    return cifti_suffix(path) in DENSE_SUFFIXES
 
 
 def brain_models(image, path) -> nib.cifti2.BrainModelAxis:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from painflow.atlas.surface import DTSERIES_SUFFIX
 from painflow.core.bids import bids_path, natural_key, parse_entities
 from painflow.core.fileio import read_json
 from painflow.signals.ratings import read_recording_sidecar, sidecar_path
@@ -85,7 +86,7 @@ def run_entities(row) -> dict:
 
 def preproc_bold_path(spec: DatasetSpec, entities: dict) -> Path:
     """FMRIPrep's preprocessed BOLD of a run in the configured space."""
-    extension = ".dtseries.nii" if spec.den else ".nii.gz"
+    extension = DTSERIES_SUFFIX if spec.den else ".nii.gz"
     desc = None if spec.den else "preproc"
     return bids_path(
         spec.fmriprep_dir,
