@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from nilearn import plotting
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from nilearn import plotting  # noqa: E402
-
-from painflow.report.plots import STYLE, save_figure  # noqa: E402
+from painflow.report.plots import STYLE, save_figure
 
 
 def plot_importance_brain(
@@ -33,8 +31,8 @@ def plot_importance_brain(
     path : str or Path
         PNG destination.
     """
-    with plt.rc_context(STYLE):
-        figure = plt.figure(figsize=(7.0, 2.6))
+    with matplotlib.rc_context(STYLE):
+        figure = Figure(figsize=(7.0, 2.6))
         span = np.ptp(importance) or 1.0
         sizes = 20 + 80 * (importance - importance.min()) / span
         plotting.plot_markers(

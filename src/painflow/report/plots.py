@@ -6,17 +6,15 @@ import math
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from sklearn.metrics import roc_curve
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-from sklearn.metrics import roc_curve  # noqa: E402
-
-from painflow.core.bids import natural_key  # noqa: E402
-from painflow.core.fileio import atomic_path  # noqa: E402
-from painflow.core.stats import pearson_r  # noqa: E402
+from painflow.core.bids import natural_key
+from painflow.core.fileio import atomic_path
+from painflow.core.stats import pearson_r
 
 STYLE = {
     "font.size": 9,
@@ -39,11 +37,37 @@ SCALE_LABELS = {
 }
 
 
-def save_figure(figure: plt.Figure, path: str | Path) -> None:
-    """Save a PNG atomically, without the software stamp, and close it."""
+def new_figure(*grid: int, figsize: tuple, layout: str | None = None, **subplots):
+    """A figure and its axes, as ``pyplot.subplots`` makes them, without pyplot.
+
+    The figure belongs to no pyplot state, so no backend is chosen and nothing
+    needs closing; :func:`save_figure` renders it to PNG.
+
+    Parameters
+    ----------
+    *grid : int
+        Rows and columns of axes (one axes when empty).
+    figsize : tuple
+        Width and height in inches.
+    layout : str, optional
+        Matplotlib's layout engine (e.g. ``"constrained"``).
+    **subplots
+        Passed to :meth:`matplotlib.figure.Figure.subplots` (``sharex``,
+        ``squeeze``, ...).
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+    axes : matplotlib.axes.Axes or numpy.ndarray
+    """
+    figure = Figure(figsize=figsize, layout=layout)
+    return figure, figure.subplots(*grid, **subplots)
+
+
+def save_figure(figure: Figure, path: str | Path) -> None:
+    """Save a PNG atomically, without the software stamp."""
     with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png", metadata={"Software": None})
-    plt.close(figure)
 
 
 def plot_timecourses(units: pd.DataFrame, title: str, path: str | Path) -> None:
@@ -61,8 +85,8 @@ def plot_timecourses(units: pd.DataFrame, title: str, path: str | Path) -> None:
     sessions = sorted(units["session"].unique(), key=natural_key)
     n_cols = min(4, len(sessions))
     n_rows = math.ceil(len(sessions) / n_cols)
-    with plt.rc_context(STYLE):
-        figure, axes = plt.subplots(
+    with matplotlib.rc_context(STYLE):
+        figure, axes = new_figure(
             n_rows,
             n_cols,
             figsize=(2.6 * n_cols, 1.9 * n_rows),
@@ -111,8 +135,8 @@ def plot_scatter(units_by_scale: dict, title: str, path: str | Path) -> None:
     path : str or Path
         PNG destination.
     """
-    with plt.rc_context(STYLE):
-        figure, axes = plt.subplots(
+    with matplotlib.rc_context(STYLE):
+        figure, axes = new_figure(
             1,
             len(units_by_scale),
             figsize=(2.6 * len(units_by_scale), 2.7),
@@ -141,8 +165,8 @@ def plot_roc(units_by_scale: dict, title: str, path: str | Path) -> None:
     """ROC curves of high (above the median rating) against low pain, per scale."""
     styles = ["-", "--", "-.", ":"]
     greys = ["#000000", "#555555", "#888888", "#bbbbbb"]
-    with plt.rc_context(STYLE):
-        figure, ax = plt.subplots(figsize=(3.4, 3.2))
+    with matplotlib.rc_context(STYLE):
+        figure, ax = new_figure(figsize=(3.4, 3.2))
         for position, (scale, units) in enumerate(units_by_scale.items()):
             high = units["rating"] > units["rating"].median()
             if high.all() or not high.any():
@@ -179,8 +203,8 @@ def plot_cross_subject(table: pd.DataFrame, path: str | Path) -> None:
     """
     scales = list(dict.fromkeys(table["scale"]))
     subjects = sorted(set(table["train_subject"]) | set(table["test_subject"]))
-    with plt.rc_context(STYLE):
-        figure, axes = plt.subplots(
+    with matplotlib.rc_context(STYLE):
+        figure, axes = new_figure(
             1,
             len(scales),
             figsize=(2.3 * len(scales) + 1.6, 2.8),
@@ -232,8 +256,8 @@ def plot_prospective(table: pd.DataFrame, title: str, path: str | Path) -> None:
     sessions = list(dict.fromkeys(table["test_session"]))
     styles = ["-", "--", "-.", ":"]
     greys = ["#000000", "#555555", "#888888", "#bbbbbb"]
-    with plt.rc_context(STYLE):
-        figure, ax = plt.subplots(figsize=(max(3.4, 0.45 * len(sessions) + 1.5), 2.8))
+    with matplotlib.rc_context(STYLE):
+        figure, ax = new_figure(figsize=(max(3.4, 0.45 * len(sessions) + 1.5), 2.8))
         for position, (scale, rows) in enumerate(table.groupby("scale", sort=False)):
             if rows["r"].notna().any():
                 ax.plot(
@@ -287,8 +311,8 @@ def plot_learning_curve(
     greys = ["#000000", "#555555", "#888888", "#bbbbbb"]
     metrics = list(METRIC_LABELS)
     main = reference.set_index(["scale", "metric"])["estimate"]
-    with plt.rc_context(STYLE):
-        figure, axes = plt.subplots(2, 3, figsize=(9.0, 5.2), squeeze=False)
+    with matplotlib.rc_context(STYLE):
+        figure, axes = new_figure(2, 3, figsize=(9.0, 5.2), squeeze=False)
         for ax, metric in zip(axes.ravel(), metrics, strict=True):
             rows = summary[summary["metric"] == metric]
             for position, (scale, curve) in enumerate(
@@ -349,8 +373,8 @@ def plot_importance_bars(table: pd.DataFrame, title: str, path: str | Path) -> N
     path : str or Path
         PNG destination.
     """
-    with plt.rc_context(STYLE):
-        figure, ax = plt.subplots(figsize=(4.6, 0.9 + 0.19 * len(table)))
+    with matplotlib.rc_context(STYLE):
+        figure, ax = new_figure(figsize=(4.6, 0.9 + 0.19 * len(table)))
         positions = np.arange(len(table))[::-1]
         ax.barh(positions, table["importance"], color="#4d4d4d", height=0.7)
         labels = [
@@ -391,8 +415,8 @@ def plot_qc(
     included = table["included"].astype(bool).to_numpy()
     # Excluded runs: light and hatched, so they stand out in grey-scale print.
     colors = np.where(included, "#4d4d4d", "#d9d9d9")
-    with plt.rc_context(STYLE):
-        figure, axes = plt.subplots(
+    with matplotlib.rc_context(STYLE):
+        figure, axes = new_figure(
             4, 1, figsize=(max(4.0, 0.18 * len(table) + 1.5), 7.0), sharex=True
         )
         bars = axes[0].bar(positions, table["mean_fd"], color=colors, width=0.8)
