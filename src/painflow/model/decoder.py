@@ -70,7 +70,7 @@ class _RankedComponents(NamedTuple):
     weights: np.ndarray  # (k,) regression weight of each component score
 
 
-def _check_n_components(value, name: str) -> None:
+def check_n_components(value, name: str) -> None:
     """Raise ValueError unless ``value`` is None or an integer >= 1."""
     if value is None:
         return
@@ -79,7 +79,7 @@ def _check_n_components(value, name: str) -> None:
         raise ValueError(f"{name} must be None or an integer >= 1; got {value!r}")
 
 
-def _check_n_samples(n_samples: int) -> None:
+def check_n_samples(n_samples: int) -> None:
     """Raise ValueError when there are too few samples to fit a model."""
     if n_samples < _MIN_SAMPLES:
         raise ValueError(
@@ -112,7 +112,7 @@ def _rank_components(
     """
     n_samples, n_features = X.shape
     x_mean = X.mean(axis=0)
-    y_centered, y_mean = _centered_target(y)
+    y_centered, y_mean = centered_target(y)
 
     U, s, Vt = linalg.svd(X - x_mean, full_matrices=False, check_finite=False)
     # Centering removes one dimension: the last component is null.
@@ -120,21 +120,23 @@ def _rank_components(
     n_nonzero = int(np.count_nonzero(s[:n_nonzero] > _RELATIVE_RANK_TOLERANCE * s[0]))
     U, s, Vt = U[:, :n_nonzero], s[:n_nonzero], Vt[:n_nonzero]
 
-    order, weights = _rank(
-        U, s, y_centered, _n_keep(n_samples, n_features, max_components)
+    order, weights = rank_by_target(
+        U, s, y_centered, n_kept_components(n_samples, n_features, max_components)
     )
     return _RankedComponents(
         x_mean=x_mean, y_mean=y_mean, indices=order, axes=Vt[order], weights=weights
     )
 
 
-def _n_keep(n_samples: int, n_features: int, max_components: int | None) -> int:
+def n_kept_components(
+    n_samples: int, n_features: int, max_components: int | None
+) -> int:
     """Number of components to rank: the available ones, at most ``max_components``."""
     n_keep = available_components(n_samples, n_features)
     return n_keep if max_components is None else min(n_keep, max_components)
 
 
-def _centered_target(y: np.ndarray) -> tuple[np.ndarray, float]:
+def centered_target(y: np.ndarray) -> tuple[np.ndarray, float]:
     """Centered target and its mean; a constant target centers to exact zeros."""
     y_mean = float(y.mean())
     # A constant target must give exactly zero weights, whatever the rounding
@@ -142,7 +144,7 @@ def _centered_target(y: np.ndarray) -> tuple[np.ndarray, float]:
     return (y - y_mean if np.ptp(y) > 0 else np.zeros_like(y)), y_mean
 
 
-def _rank(
+def rank_by_target(
     U: np.ndarray, s: np.ndarray, y_centered: np.ndarray, n_keep: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Order components by |correlation| with the target; their OLS weights.
@@ -230,9 +232,9 @@ class LassoPCR(RegressorMixin, BaseEstimator):
         self : LassoPCR
             The fitted estimator.
         """
-        _check_n_components(self.n_components, "n_components")
+        check_n_components(self.n_components, "n_components")
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
-        _check_n_samples(X.shape[0])
+        check_n_samples(X.shape[0])
         ranked = _rank_components(X, y.astype(np.float64), self.n_components)
 
         self.coef_ = ranked.axes.T @ ranked.weights
@@ -288,10 +290,10 @@ def component_path(X_train, y_train, X_test, max_components=None) -> np.ndarray:
         If ``max_components`` is invalid, there are fewer than three training
         samples, or the training and test features differ in number.
     """
-    _check_n_components(max_components, "max_components")
+    check_n_components(max_components, "max_components")
     X_train, y_train = check_X_y(X_train, y_train, dtype=np.float64, y_numeric=True)
     X_test = check_array(X_test, dtype=np.float64)
-    _check_n_samples(X_train.shape[0])
+    check_n_samples(X_train.shape[0])
     if X_test.shape[1] != X_train.shape[1]:
         raise ValueError(
             f"X_test has {X_test.shape[1]} features, but X_train has {X_train.shape[1]}"

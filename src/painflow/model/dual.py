@@ -16,11 +16,11 @@ import numpy as np
 from scipy import linalg
 
 from painflow.model.decoder import (
-    _centered_target,
-    _check_n_components,
-    _check_n_samples,
-    _n_keep,
-    _rank,
+    centered_target,
+    check_n_components,
+    check_n_samples,
+    n_kept_components,
+    rank_by_target,
 )
 
 __all__ = [
@@ -75,8 +75,8 @@ def gram_component_path(
         rounding; components whose singular value is below ``1e-6`` times
         the largest are left out.
     """
-    _check_n_components(max_components, "max_components")
-    _check_n_samples(len(train))
+    check_n_components(max_components, "max_components")
+    check_n_samples(len(train))
     ranked = _gram_ranked(gram, y, train, n_features, max_components)
     cross = _centered_cross(gram[np.ix_(test, train)], ranked)
     # Test score j is (centered cross-kernel . U_j) / s_j.
@@ -159,9 +159,9 @@ def _rank_eigen(
     eigen: GramEigen, y: np.ndarray, max_components: int | None
 ) -> _GramRanked:
     """Rank the components of a decomposition by their relation to ``y``."""
-    y_centered, y_mean = _centered_target(np.asarray(y, dtype=float)[eigen.train])
-    n_keep = _n_keep(len(eigen.train), eigen.n_features, max_components)
-    order, weights = _rank(eigen.U, eigen.s, y_centered, n_keep)
+    y_centered, y_mean = centered_target(np.asarray(y, dtype=float)[eigen.train])
+    n_keep = n_kept_components(len(eigen.train), eigen.n_features, max_components)
+    order, weights = rank_by_target(eigen.U, eigen.s, y_centered, n_keep)
     return _GramRanked(
         eigen.U[:, order],
         eigen.s[order],
@@ -216,7 +216,7 @@ def gram_dual_fit(
         Predicts as :class:`LassoPCR` fitted on ``X[train], y[train]``, to
         rounding, through :func:`dual_predict`.
     """
-    _check_n_samples(len(train))
+    check_n_samples(len(train))
     return eigen_dual_fit(gram_eigen(gram, train, n_features), y, n_components)
 
 
@@ -236,7 +236,7 @@ def eigen_dual_fit(eigen: GramEigen, y: np.ndarray, n_components: int) -> DualMo
     -------
     DualModel
     """
-    _check_n_components(n_components, "n_components")
+    check_n_components(n_components, "n_components")
     ranked = _rank_eigen(eigen, y, n_components)
     return DualModel(
         train=eigen.train,
