@@ -13,11 +13,11 @@ rating recordings carry:
 :mod:`painflow.simulation.design` adds an untidy design (unpadded session labels, a
 missing run, shorter runs).
 
-Every draw comes from a named stream (:func:`painflow.core.streams.step_rng`) of the
-study's seed and the run's 1-based subject, session and run indices, one stream
-per kind of mess, so a clean study's draws are untouched and switching one kind
-on or off leaves the others as they were. :mod:`painflow.simulation.study` imports this
-module, never the other way round.
+Every draw comes from a named stream (:func:`painflow.core.streams.step_rng`) of
+the study's seed and the run's 1-based subject, session and run indices, one
+stream per kind of mess, so a clean study's draws are untouched and switching
+one kind on or off leaves the others as they were. The generative model and the
+study import this module, never the other way round.
 """
 
 from __future__ import annotations
