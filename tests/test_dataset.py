@@ -22,8 +22,8 @@ from painflow.dataset import (
 )
 from painflow.fileio import read_json, read_tsv
 from painflow.simulate import simulate_study
-from painflow.steps.evaluation import describe_dataset
-from painflow.steps.logs import logged
+from painflow.steps.dataset import describe_dataset
+from painflow.workflow.logs import logged
 
 
 @pytest.fixture(scope="module")

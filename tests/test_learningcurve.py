@@ -31,7 +31,10 @@ from painflow.metrics import (
     point_metrics,
     scale_units,
 )
-from painflow.steps.learning import LEARNING_CURVE_COLUMNS, summarize_learning_curve
+from painflow.steps.learningcurve import (
+    LEARNING_CURVE_COLUMNS,
+    summarize_learning_curve,
+)
 from painflow.streams import step_rng
 
 SCALES = ["1min", "2min", "run", "session"]
