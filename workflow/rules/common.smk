@@ -1,12 +1,24 @@
 """Bindings of the study to the rules: the Study object and input functions."""
 
+from snakemake.settings.types import DeploymentMethod
+
 from painflow.configured_atlas import check_atlas_config
 from painflow.workflow.study import Study, derivatives_root
 
 check_atlas_config(config["atlas"], config["den"])
 # Discovery, units, sizes and every path: built once, before any job.
 STUDY = Study.from_config(config)
-CONDA_ENV = config["conda_env"]
+
+
+def CONDA_ENV(wildcards):
+    """The rules' conda environment (config conda_env) under --sdm conda.
+
+    Snakemake exports a named environment to record each job, even without
+    --sdm conda; without it the rules run in the Python that runs Snakemake.
+    """
+    if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
+        return config["conda_env"]
+    return None
 
 
 def subject_run_files(suffix, extension, key="subject"):
