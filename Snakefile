@@ -28,18 +28,20 @@ wildcard_constraints:
 include: "workflow/rules/common.smk"
 
 
-if RUN_FMRIPREP:
+if STUDY.run_fmriprep:
 
     include: "workflow/rules/fmriprep.smk"
 
 
-if IS_NAMED_ATLAS:
+if STUDY.is_named_atlas:
 
     include: "workflow/rules/atlas.smk"
 
 
+include: "workflow/rules/dataset.smk"
 include: "workflow/rules/signals.smk"
 include: "workflow/rules/features.smk"
+include: "workflow/rules/qc.smk"
 include: "workflow/rules/decoding.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/crosssubject.smk"
@@ -50,13 +52,4 @@ include: "workflow/rules/importance.smk"
 
 rule all:
     input:
-        dataset_description(),
-        expand(subject_path("metrics", ".tsv"), subject=SUBJECTS),
-        expand(subject_path("qc", ".tsv", folder="qc"), subject=SUBJECTS),
-        expand(subject_path("model", ".npz"), subject=SUBJECTS),
-        expand(figure_path("{figure}"), subject=SUBJECTS, figure=FIGURES),
-        expand(subject_path("prospective", ".tsv"), subject=prospective_subjects()),
-        expand(subject_path("learningcurve", ".tsv"), subject=SUBJECTS),
-        expand(subject_path("importance", ".tsv"), subject=SUBJECTS),
-        group_path("crosssubject", ".tsv"),
-        group_path("crosssubject", ".png", folder="figures"),
+        STUDY.targets(),

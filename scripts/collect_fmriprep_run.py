@@ -1,10 +1,10 @@
-"""Snakemake adapter of painflow.steps.fmriprep.collect_run_outputs."""
+"""Snakemake adapter of painflow.steps.fmriprep.collect_fmriprep_run."""
 
-from painflow.steps.fmriprep import collect_run_outputs
-from painflow.steps.recorded import recorded_step
+from painflow.steps.fmriprep import collect_fmriprep_run
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
-    collect_run_outputs(
+    collect_fmriprep_run(
         session_root=snakemake.input.session,
         merged_root=snakemake.params.derivatives,
         outputs=list(snakemake.output),

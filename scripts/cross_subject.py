@@ -1,14 +1,13 @@
-"""Snakemake adapter of painflow.steps.evaluation.cross_subject."""
+"""Snakemake adapter of painflow.steps.crosssubject.cross_subject."""
 
-from painflow.steps.evaluation import cross_subject
-from painflow.steps.recorded import recorded_step
+from painflow.steps.crosssubject import cross_subject
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
     cross_subject(
         model=snakemake.input.model,
         features=list(snakemake.input.features),
-        sessions=snakemake.params.sessions,
-        runs=snakemake.params.runs,
+        units=snakemake.params.units,
         qc_files=list(snakemake.input.qc),
         train_subject=snakemake.wildcards.train,
         test_subject=snakemake.wildcards.test,

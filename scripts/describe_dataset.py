@@ -1,7 +1,7 @@
-"""Snakemake adapter of painflow.steps.evaluation.describe_dataset."""
+"""Snakemake adapter of painflow.steps.dataset.describe_dataset."""
 
-from painflow.steps.evaluation import describe_dataset
-from painflow.steps.recorded import recorded_step
+from painflow.steps.dataset import describe_dataset
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
     describe_dataset(

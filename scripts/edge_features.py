@@ -1,7 +1,7 @@
 """Snakemake adapter of painflow.steps.features.edge_features."""
 
 from painflow.steps.features import edge_features
-from painflow.steps.recorded import recorded_step
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
     edge_features(

@@ -1,15 +1,14 @@
 """Snakemake adapter of painflow.steps.evaluation.evaluate."""
 
 from painflow.steps.evaluation import evaluate
-from painflow.steps.recorded import recorded_step
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
     evaluate(
         predictions=snakemake.input.predictions,
         motion_predictions=snakemake.input.motion_predictions,
         qc_files=list(snakemake.input.qc),
-        sessions=snakemake.params.sessions,
-        runs=snakemake.params.runs,
+        units=snakemake.params.units,
         subject=snakemake.wildcards.subject,
         time_bins=snakemake.params.time_bins,
         scales=snakemake.params.scales,

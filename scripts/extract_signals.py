@@ -1,7 +1,7 @@
 """Snakemake adapter of painflow.steps.signals.extract_signals."""
 
-from painflow.steps.recorded import recorded_step
 from painflow.steps.signals import extract_signals
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
     extract_signals(

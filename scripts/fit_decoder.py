@@ -1,13 +1,12 @@
 """Snakemake adapter of painflow.steps.decoding.fit_decoder."""
 
 from painflow.steps.decoding import fit_decoder
-from painflow.steps.recorded import recorded_step
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
     fit_decoder(
         features=list(snakemake.input.features),
-        sessions=snakemake.params.sessions,
-        runs=snakemake.params.runs,
+        units=snakemake.params.units,
         subject=snakemake.wildcards.subject,
         max_components=snakemake.params.max_components,
         importance_scale=snakemake.params.importance_scale,

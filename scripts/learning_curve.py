@@ -1,7 +1,7 @@
-"""Snakemake adapter of painflow.steps.learning.learning_curve."""
+"""Snakemake adapter of painflow.steps.learningcurve.learning_curve."""
 
-from painflow.steps.learning import learning_curve
-from painflow.steps.recorded import recorded_step
+from painflow.steps.learningcurve import learning_curve
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
     learning_curve(

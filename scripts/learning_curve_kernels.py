@@ -1,13 +1,12 @@
-"""Snakemake adapter of painflow.steps.learning.learning_curve_kernels."""
+"""Snakemake adapter of painflow.steps.learningcurve.learning_curve_kernels."""
 
-from painflow.steps.learning import learning_curve_kernels
-from painflow.steps.recorded import recorded_step
+from painflow.steps.learningcurve import learning_curve_kernels
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
     learning_curve_kernels(
         features=list(snakemake.input.features),
-        sessions=snakemake.params.sessions,
-        runs=snakemake.params.runs,
+        units=snakemake.params.units,
         scales=snakemake.params.scales,
         kernels_out=snakemake.output.kernels,
     )

@@ -1,7 +1,7 @@
 """Snakemake adapter of painflow.steps.atlas.named_atlas."""
 
 from painflow.steps.atlas import named_atlas
-from painflow.steps.recorded import recorded_step
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
     named_atlas(

@@ -1,14 +1,13 @@
 """Snakemake adapter of painflow.steps.prospective.prospective."""
 
 from painflow.steps.prospective import prospective
-from painflow.steps.recorded import recorded_step
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
     prospective(
         model=snakemake.input.model,
         features=list(snakemake.input.features),
-        sessions=snakemake.params.sessions,
-        runs=snakemake.params.runs,
+        units=snakemake.params.units,
         qc_files=list(snakemake.input.qc),
         test_session=snakemake.wildcards.session,
         time_bins=snakemake.params.time_bins,

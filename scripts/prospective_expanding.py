@@ -1,13 +1,12 @@
 """Snakemake adapter of painflow.steps.prospective.prospective_expanding."""
 
 from painflow.steps.prospective import prospective_expanding
-from painflow.steps.recorded import recorded_step
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
     prospective_expanding(
         features=list(snakemake.input.features),
-        sessions=snakemake.params.sessions,
-        runs=snakemake.params.runs,
+        units=snakemake.params.units,
         qc_files=list(snakemake.input.qc),
         order=snakemake.params.order,
         test_session=snakemake.wildcards.session,

@@ -1,7 +1,7 @@
 """Snakemake adapter of painflow.steps.importance.region_importance."""
 
 from painflow.steps.importance import region_importance
-from painflow.steps.recorded import recorded_step
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
     region_importance(

@@ -1,7 +1,7 @@
-"""Snakemake adapter of painflow.steps.learning.summarize_learning_curve."""
+"""Snakemake adapter of painflow.steps.learningcurve.summarize_learning_curve."""
 
-from painflow.steps.learning import summarize_learning_curve
-from painflow.steps.recorded import recorded_step
+from painflow.steps.learningcurve import summarize_learning_curve
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
     summarize_learning_curve(

@@ -1,15 +1,14 @@
 """Snakemake adapter of painflow.steps.prospective.summarize_prospective."""
 
 from painflow.steps.prospective import summarize_prospective
-from painflow.steps.recorded import recorded_step
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
     summarize_prospective(
         tables=list(snakemake.input.tables),
         predictions=list(snakemake.input.predictions),
         qc_files=list(snakemake.input.qc),
-        sessions=snakemake.params.sessions,
-        runs=snakemake.params.runs,
+        units=snakemake.params.units,
         subject=snakemake.wildcards.subject,
         time_bins=snakemake.params.time_bins,
         scales=snakemake.params.scales,

@@ -1,14 +1,13 @@
-"""Snakemake adapter of painflow.steps.evaluation.qc_table."""
+"""Snakemake adapter of painflow.steps.qc.summarize_qc."""
 
-from painflow.steps.evaluation import qc_table
-from painflow.steps.recorded import recorded_step
+from painflow.steps.qc import summarize_qc
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
-    qc_table(
+    summarize_qc(
         qc_files=list(snakemake.input.qc),
         feature_files=list(snakemake.input.features),
-        sessions=snakemake.params.sessions,
-        runs=snakemake.params.runs,
+        units=snakemake.params.units,
         subject=snakemake.wildcards.subject,
         max_censored_fraction=snakemake.params.max_censored_fraction,
         min_binned_fraction=snakemake.params.min_binned_fraction,

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from painflow.core.fileio import write_npz
-from painflow.steps.evaluation import cross_subject
+from painflow.steps.crosssubject import cross_subject
 
 
 def test_a_model_of_another_atlas_is_refused_naming_both_files(tmp_path, rng):
@@ -27,9 +27,8 @@ def test_a_model_of_another_atlas_is_refused_naming_both_files(tmp_path, rng):
         cross_subject(
             model=str(model),
             features=[str(features)],
-            sessions=["01"],
-            runs=["1"],
             qc_files=[],
+            units={str(features): {"session": "01", "run": "1"}},
             train_subject="01",
             test_subject="02",
             time_bins={"1min": 60},

@@ -22,8 +22,8 @@ from painflow.inputs.dataset import (
     sort_runs,
 )
 from painflow.simulation.study import simulate_study
-from painflow.steps.evaluation import describe_dataset
-from painflow.steps.logs import logged
+from painflow.steps.dataset import describe_dataset
+from painflow.workflow.logs import logged
 
 
 @pytest.fixture(scope="module")

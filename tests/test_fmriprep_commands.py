@@ -22,7 +22,7 @@ from painflow.inputs.fmriprep import (
     session_filter,
 )
 from painflow.simulation.study import simulate_study
-from painflow.steps.fmriprep import collect_run_outputs
+from painflow.steps.fmriprep import collect_fmriprep_run
 
 TESTS = Path(__file__).resolve().parent
 DOUBLES = TESTS / "doubles"
@@ -261,14 +261,14 @@ def test_a_run_output_fmriprep_did_not_write_is_named(tmp_path):
     func = Path("sub-01") / "ses-01" / "func"
     (session_root / func).mkdir(parents=True)
     (session_root / func / "a_bold.nii.gz").write_bytes(b"bold")
-    collect_run_outputs(
+    collect_fmriprep_run(
         str(session_root), str(merged), [str(merged / func / "a_bold.nii.gz")]
     )
     linked = merged / func / "a_bold.nii.gz"
     assert linked.read_bytes() == b"bold"
     assert linked.stat().st_ino == (session_root / func / "a_bold.nii.gz").stat().st_ino
     with pytest.raises(FileNotFoundError, match="did not write this output"):
-        collect_run_outputs(
+        collect_fmriprep_run(
             str(session_root), str(merged), [str(merged / func / "b_confounds.tsv")]
         )
     assert not (merged / func / "b_confounds.tsv").exists()

@@ -32,7 +32,10 @@ from painflow.core.fileio import read_npz, read_tsv, write_npz, write_tsv
 from painflow.core.streams import step_rng
 from painflow.model.crossval import FittedModel, predict_runs, training_set
 from painflow.model.decoder import LassoPCR
-from painflow.steps.learning import LEARNING_CURVE_COLUMNS, summarize_learning_curve
+from painflow.steps.learningcurve import (
+    LEARNING_CURVE_COLUMNS,
+    summarize_learning_curve,
+)
 
 SCALES = ["1min", "2min", "run", "session"]
 TIME_BINS = {"1min": 60, "2min": 120}

@@ -94,13 +94,17 @@ def files(decoded, tmp_path_factory):
 
 
 def of_sessions(files, sessions):
-    """Features, QC sidecars, session and run labels of some sessions' runs."""
+    """Features and QC sidecars of some sessions' runs, and each file's labels."""
     rows = files["runs"][files["runs"]["session"].isin(sessions)]
+    units = {
+        path: {"session": row.session, "run": row.run}
+        for row in rows.itertuples()
+        for path in (row.features, row.qc)
+    }
     return {
         "features": list(rows["features"]),
         "qc_files": list(rows["qc"]),
-        "sessions": list(rows["session"]),
-        "runs": list(rows["run"]),
+        "units": units,
     }
 
 
@@ -110,8 +114,7 @@ def test_split_model_trains_on_the_first_sessions_in_scan_order(files):
     model_path = folder / "model.npz"
     prospective_model(
         every["features"],
-        every["sessions"],
-        every["runs"],
+        every["units"],
         ORDER[:4],
         "02",
         None,
@@ -134,8 +137,7 @@ def test_split_model_trains_on_the_first_sessions_in_scan_order(files):
         prospective(
             str(model_path),
             one["features"],
-            one["sessions"],
-            one["runs"],
+            one["units"],
             one["qc_files"],
             session,
             TIME_BINS,
@@ -156,8 +158,7 @@ def test_split_model_trains_on_the_first_sessions_in_scan_order(files):
         tables,
         predictions,
         tested["qc_files"],
-        tested["sessions"],
-        tested["runs"],
+        tested["units"],
         "02",
         TIME_BINS,
         SCALES,
@@ -191,8 +192,7 @@ def test_expanding_window_trains_on_every_earlier_session(files, tmp_path):
     table_path, predictions_path = tmp_path / "t.tsv", tmp_path / "p.tsv"
     prospective_expanding(
         up_to["features"],
-        up_to["sessions"],
-        up_to["runs"],
+        up_to["units"],
         up_to["qc_files"],
         ORDER[:6],
         session,

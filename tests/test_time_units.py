@@ -8,12 +8,13 @@ import pytest
 from conftest import study_spec
 
 from painflow.analyses.metrics import add_time_bins
+from painflow.analyses.windows import run_windows
 from painflow.core.fileio import read_json, read_npz, read_tsv, write_json
 from painflow.inputs.dataset import discover_runs
 from painflow.signals.edges import EXCLUDED, rank_bins
 from painflow.simulation.study import simulate_study
-from painflow.steps.evaluation import qc_table, run_windows
 from painflow.steps.features import edge_features
+from painflow.steps.qc import summarize_qc
 from painflow.steps.signals import extract_signals
 
 TR = 0.8
@@ -56,7 +57,7 @@ def fast_study(tmp_path_factory):
 
 def test_runs_get_one_minute_bins_and_a_three_volume_stretch(fast_study):
     _, runs, qc_files, feature_files = fast_study
-    windows = run_windows(qc_files, list(runs["session"]), list(runs["run"]))
+    windows = run_windows(qc_files, run_units(runs, qc_files, feature_files))
     for row, qc, features in zip(
         runs.itertuples(), qc_files, feature_files, strict=True
     ):
@@ -79,6 +80,15 @@ def test_runs_get_one_minute_bins_and_a_three_volume_stretch(fast_study):
         expected = stretch_rule(labels, shortest=3)
         np.testing.assert_array_equal(arrays["rating_bin"], expected)
         assert (arrays["rating_bin"] != stretch_rule(labels, shortest=5)).any()
+
+
+def run_units(runs, *files):
+    """Each run's files to its session and run labels (files in the runs' order)."""
+    return {
+        path: {"session": row.session, "run": row.run}
+        for paths in files
+        for row, path in zip(runs.itertuples(), paths, strict=True)
+    }
 
 
 def row_volumes(arrays, row):
@@ -104,11 +114,10 @@ def test_the_qc_table_gives_the_share_of_volumes_in_rating_bins(fast_study, capl
     table_path = root / "qc.tsv"
     # A floor above every run's share flags them all, with a warning.
     with caplog.at_level(logging.WARNING, logger="painflow"):
-        qc_table(
+        summarize_qc(
             qc_files,
             feature_files,
-            list(runs["session"]),
-            list(runs["run"]),
+            run_units(runs, qc_files, feature_files),
             "01",
             max_censored_fraction=0.5,
             min_binned_fraction=1.0,

@@ -5,20 +5,18 @@ localrules:
 rule named_atlas:
     """Write the named atlas (config atlas.image null) fit to the data's grid or mesh."""
     input:
-        reference=atlas_reference(),
+        reference=STUDY.atlas_reference(),
     output:
-        image=NAMED_ATLAS["image"],
-        labels=NAMED_ATLAS["labels"],
-        description=NAMED_ATLAS["description"],
+        **STUDY.named_atlas_files(),
     log:
-        str(OUT / "logs" / "named_atlas.log"),
+        STUDY.log("named_atlas", level="group"),
     conda:
-        "../../envs/painflow.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        name=ATLAS,
+        name=STUDY.atlas,
     script:
         "../../scripts/named_atlas.py"

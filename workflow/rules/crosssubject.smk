@@ -5,22 +5,21 @@ localrules:
 rule cross_subject:
     """Apply one subject's all-sessions model to every run of another subject."""
     input:
-        model=subject_path("model", ".npz", subject="{train}"),
+        model=STUDY.output("model", ".npz", subject="{train}"),
         features=subject_run_files("edges", ".npz", key="test"),
         qc=subject_run_files("timeseries", ".json", key="test"),
     output:
-        table=pair_path(),
+        table=STUDY.pair_table(),
     log:
-        str(OUT / "logs" / "cross_subject" / "train-{train}_test-{test}.log"),
+        STUDY.log("cross_subject", level="pair"),
     conda:
-        "../../envs/painflow.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 20 * attempt,
     params:
-        sessions=lambda wildcards: cv_groups_of(wildcards.test),
-        runs=lambda wildcards: run_labels_of(wildcards.test),
+        units=run_units("features", "qc"),
         time_bins=config["features"]["time_bins"],
         scales=config["evaluation"]["scales"],
     script:
@@ -30,32 +29,30 @@ rule cross_subject:
 rule summarize_cross_subject:
     """Gather the cross-subject tests and each subject's own cross-validated accuracy."""
     input:
-        pairs=expand(
-            pair_path(), zip, train=subject_pairs()[0], test=subject_pairs()[1]
-        ),
-        metrics=expand(subject_path("metrics", ".tsv"), subject=SUBJECTS),
+        pairs=expand(STUDY.pair_table(), zip, **subject_pairs()),
+        metrics=expand(STUDY.output("metrics", ".tsv"), subject=STUDY.subjects),
     output:
         table=report(
-            group_path("crosssubject", ".tsv"),
+            STUDY.group_output("crosssubject", ".tsv"),
             caption="../report/crosssubjecttable.rst",
             category="Cross-subject",
             labels={"item": "table"},
         ),
         figure=report(
-            group_path("crosssubject", ".png", folder="figures"),
+            STUDY.group_output("crosssubject", ".png", folder="figures"),
             caption="../report/crosssubject.rst",
             category="Cross-subject",
             labels={"item": "figure"},
         ),
     log:
-        str(OUT / "logs" / "summarize_cross_subject.log"),
+        STUDY.log("summarize_cross_subject", level="group"),
     conda:
-        "../../envs/painflow.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
     params:
-        subjects=SUBJECTS,
+        subjects=lambda wildcards, input: STUDY.subjects_of(input.metrics),
     script:
-        "../../scripts/cross_subject_summary.py"
+        "../../scripts/summarize_cross_subject.py"

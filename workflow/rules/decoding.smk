@@ -3,24 +3,23 @@ rule fit_decoder:
     input:
         features=subject_run_files("edges", ".npz"),
     output:
-        predictions=subject_path("predictions", ".tsv"),
-        folds=subject_path("folds", ".tsv"),
-        model=subject_path("model", ".npz"),
-        contributions=subject_path("contributions", ".npz"),
+        predictions=STUDY.output("predictions", ".tsv"),
+        folds=STUDY.output("folds", ".tsv"),
+        model=STUDY.output("model", ".npz"),
+        contributions=STUDY.output("contributions", ".npz"),
     log:
-        log_path("fit_decoder", level="subject"),
+        STUDY.log("fit_decoder", level="subject"),
     benchmark:
-        benchmark_path("fit_decoder", level="subject")
+        STUDY.benchmark("fit_decoder", level="subject")
     conda:
-        "../../envs/painflow.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         # A subject of the study's size (566 regions, 75 runs) peaks near 4.5 GB.
         mem_mb=lambda wildcards, attempt: 6000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
     params:
-        sessions=cv_groups,
-        runs=run_labels,
+        units=run_units("features"),
         max_components=config["decoder"]["max_components"],
         importance_scale=config["importance"]["scale"],
     script:
@@ -32,21 +31,20 @@ rule fit_motion_control:
     input:
         features=subject_run_files("edges", ".npz"),
     output:
-        predictions=subject_path("predictions", ".tsv", desc="motion"),
-        folds=subject_path("folds", ".tsv", desc="motion"),
+        predictions=STUDY.output("predictions", ".tsv", desc="motion"),
+        folds=STUDY.output("folds", ".tsv", desc="motion"),
     log:
-        log_path("fit_motion_control", level="subject"),
+        STUDY.log("fit_motion_control", level="subject"),
     benchmark:
-        benchmark_path("fit_motion_control", level="subject")
+        STUDY.benchmark("fit_motion_control", level="subject")
     conda:
-        "../../envs/painflow.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
-        sessions=cv_groups,
-        runs=run_labels,
+        units=run_units("features"),
         max_components=config["decoder"]["max_components"],
     script:
         "../../scripts/fit_motion_control.py"

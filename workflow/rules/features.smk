@@ -1,16 +1,16 @@
 rule edge_features:
     """Z-score a run's region series and average its edge time series in rating and time bins."""
     input:
-        timeseries=run_path("timeseries", ".tsv"),
-        qc=run_path("timeseries", ".json"),
+        timeseries=STUDY.run_output("timeseries", ".tsv"),
+        qc=STUDY.run_output("timeseries", ".json"),
     output:
-        features=run_path("edges", ".npz"),
+        features=STUDY.run_output("edges", ".npz"),
     log:
-        log_path("edge_features"),
+        STUDY.log("edge_features"),
     group:
         "run"
     conda:
-        "../../envs/painflow.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 1000 * attempt,

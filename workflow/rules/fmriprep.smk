@@ -5,74 +5,74 @@ localrules:
 rule fmriprep_anat:
     """Run fMRIPrep's anatomical workflow (FreeSurfer included) once per subject."""
     input:
-        t1w=lambda wildcards: str(first_t1w(DATASET.bids_dir, wildcards.subject)),
+        t1w=lambda wildcards: STUDY.first_t1w(wildcards.subject),
     output:
-        preproc=fmriprep_anat_path("preproc"),
-        mask=fmriprep_anat_path("brain", suffix="mask"),
+        preproc=STUDY.fmriprep_anat("preproc"),
+        mask=STUDY.fmriprep_anat("brain", suffix="mask"),
     log:
-        log_path("fmriprep_anat", level="subject"),
+        STUDY.log("fmriprep_anat", level="subject"),
     benchmark:
-        benchmark_path("fmriprep_anat", level="subject")
+        STUDY.benchmark("fmriprep_anat", level="subject")
     conda:
-        "../../envs/painflow.yaml"
+        CONDA_ENV
     threads: 8
     resources:
         mem_mb=lambda wildcards, attempt: 16000 * attempt,
         runtime=lambda wildcards, attempt: 1440 * attempt,
     params:
-        fmriprep=config["fmriprep"],
-        license=FS_LICENSE,
-        output_spaces=fmriprep_output_spaces(),
-        cifti_output=config["den"],
+        bids_dir=config["bids_dir"],
+        fmriprep=STUDY.fmriprep_settings(),
+        license=STUDY.fs_license,
         output_dir=lambda wildcards, output: derivatives_root(output.preproc),
-        work_dir=lambda wildcards: fmriprep_work_dir(f"anat_sub-{wildcards.subject}"),
-        task=TASK,
+        work_dir=lambda wildcards: STUDY.fmriprep_work_dir(
+            f"anat_sub-{wildcards.subject}"
+        ),
+        task=STUDY.task,
     script:
-        "../../scripts/run_fmriprep.py"
+        "../../scripts/fmriprep_anat.py"
 
 
 rule fmriprep_session:
     """Run fMRIPrep on one session's BOLD runs, re-using the subject's anatomy."""
     input:
         bold=session_raw_bold,
-        anat=fmriprep_anat_path("preproc"),
-        mask=fmriprep_anat_path("brain", suffix="mask"),
+        anat=STUDY.fmriprep_anat("preproc"),
+        mask=STUDY.fmriprep_anat("brain", suffix="mask"),
     output:
-        session=directory(fmriprep_session_dir()),
+        session=directory(STUDY.fmriprep_session_dir()),
     log:
-        log_path("fmriprep_session", level="session"),
+        STUDY.log("fmriprep_session", level="session"),
     benchmark:
-        benchmark_path("fmriprep_session", level="session")
+        STUDY.benchmark("fmriprep_session", level="session")
     conda:
-        "../../envs/painflow.yaml"
+        CONDA_ENV
     threads: 8
     resources:
         mem_mb=lambda wildcards, attempt: 24000 * attempt,
         runtime=lambda wildcards, attempt: 480 * attempt,
     params:
-        fmriprep=config["fmriprep"],
-        license=FS_LICENSE,
-        output_spaces=fmriprep_output_spaces(),
-        cifti_output=config["den"],
+        bids_dir=config["bids_dir"],
+        fmriprep=STUDY.fmriprep_settings(),
+        license=STUDY.fs_license,
         anat_dir=lambda wildcards, input: derivatives_root(input.anat),
-        work_dir=lambda wildcards: fmriprep_work_dir(
+        work_dir=lambda wildcards: STUDY.fmriprep_work_dir(
             f"sub-{wildcards.subject}_ses-{wildcards.session}"
         ),
-        task=TASK,
+        task=STUDY.task,
     script:
-        "../../scripts/run_fmriprep.py"
+        "../../scripts/fmriprep_session.py"
 
 
 rule collect_fmriprep_run:
     """Link a run's fMRIPrep outputs from its session's folder into the derivatives tree."""
     input:
-        session=fmriprep_session_dir(),
+        session=STUDY.fmriprep_session_dir(),
     output:
-        **fmriprep_run_outputs(),
+        **STUDY.fmriprep_run_outputs(),
     log:
-        log_path("collect_fmriprep_run"),
+        STUDY.log("collect_fmriprep_run"),
     conda:
-        "../../envs/painflow.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=1000,

@@ -3,27 +3,27 @@ rule region_importance:
     input:
         unpack(importance_inputs),
     output:
-        table=subject_path("importance", ".tsv"),
+        table=STUDY.output("importance", ".tsv"),
         bars=report(
-            figure_path("importance"),
+            STUDY.figure("importance"),
             caption="../report/importance.rst",
             category="Region importance",
             subcategory="sub-{subject}",
             labels={"subject": "{subject}", "figure": "top regions"},
         ),
         brain=report(
-            figure_path("importancebrain"),
+            STUDY.figure("importancebrain"),
             caption="../report/importancebrain.rst",
             category="Region importance",
             subcategory="sub-{subject}",
             labels={"subject": "{subject}", "figure": "glass brain"},
         ),
     log:
-        log_path("region_importance", level="subject"),
+        STUDY.log("region_importance", level="subject"),
     benchmark:
-        benchmark_path("region_importance", level="subject")
+        STUDY.benchmark("region_importance", level="subject")
     conda:
-        "../../envs/painflow.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
@@ -32,7 +32,7 @@ rule region_importance:
         n_permutations=config["importance"]["n_permutations"],
         n_shown=config["importance"]["n_shown"],
         seed=config["seed"],
-        atlas_subcortex=SUBCORTEX,
-        surfaces=atlas_surfaces(),
+        atlas_subcortex=STUDY.subcortex,
+        surfaces=STUDY.atlas_surfaces(),
     script:
         "../../scripts/region_importance.py"

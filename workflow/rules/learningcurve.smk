@@ -7,20 +7,19 @@ rule learning_curve_kernels:
     input:
         features=subject_run_files("edges", ".npz"),
     output:
-        kernels=subject_path("learningcurve", ".npz", desc="kernels"),
+        kernels=STUDY.output("learningcurve", ".npz", desc="kernels"),
     log:
-        log_path("learning_curve_kernels", level="subject"),
+        STUDY.log("learning_curve_kernels", level="subject"),
     benchmark:
-        benchmark_path("learning_curve_kernels", level="subject")
+        STUDY.benchmark("learning_curve_kernels", level="subject")
     conda:
-        "../../envs/painflow.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 6000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
-        sessions=cv_groups,
-        runs=run_labels,
+        units=run_units("features"),
         scales=config["evaluation"]["scales"],
     script:
         "../../scripts/learning_curve_kernels.py"
@@ -29,15 +28,15 @@ rule learning_curve_kernels:
 rule learning_curve:
     """Predict every held-out session from random subsets of one size of the others; score."""
     input:
-        kernels=subject_path("learningcurve", ".npz", desc="kernels"),
-        folds=subject_path("folds", ".tsv"),
+        kernels=STUDY.output("learningcurve", ".npz", desc="kernels"),
+        folds=STUDY.output("folds", ".tsv"),
     output:
-        table=learning_curve_path(),
-        summary=learning_curve_path(desc="summary"),
+        table=STUDY.learning_curve_table(),
+        summary=STUDY.learning_curve_table(desc="summary"),
     log:
-        str(OUT / "logs" / "learning_curve" / "sub-{subject}_size-{size}.log"),
+        STUDY.log("learning_curve", level="size"),
     conda:
-        "../../envs/painflow.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
@@ -54,35 +53,29 @@ rule learning_curve:
 rule summarize_learning_curve:
     """Gather a subject's learning curve over training-set sizes: tables and a figure."""
     input:
-        tables=lambda wildcards: [
-            learning_curve_path(wildcards.subject, size)
-            for size in training_sizes(wildcards.subject)
-        ],
-        summaries=lambda wildcards: [
-            learning_curve_path(wildcards.subject, size, desc="summary")
-            for size in training_sizes(wildcards.subject)
-        ],
-        metrics=subject_path("metrics", ".tsv"),
+        tables=learning_curve_tables(),
+        summaries=learning_curve_tables(desc="summary"),
+        metrics=STUDY.output("metrics", ".tsv"),
     output:
-        table=subject_path("learningcurve", ".tsv"),
+        table=STUDY.output("learningcurve", ".tsv"),
         summary=report(
-            subject_path("learningcurve", ".tsv", desc="summary"),
+            STUDY.output("learningcurve", ".tsv", desc="summary"),
             caption="../report/learningcurvetable.rst",
             category="Learning curve",
             subcategory="sub-{subject}",
             labels={"subject": "{subject}", "figure": "learning curve metrics"},
         ),
         figure=report(
-            figure_path("learningcurve"),
+            STUDY.figure("learningcurve"),
             caption="../report/learningcurve.rst",
             category="Learning curve",
             subcategory="sub-{subject}",
             labels={"subject": "{subject}", "figure": "learning curve"},
         ),
     log:
-        log_path("summarize_learning_curve", level="subject"),
+        STUDY.log("summarize_learning_curve", level="subject"),
     conda:
-        "../../envs/painflow.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=1000,

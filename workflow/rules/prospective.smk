@@ -1,22 +1,21 @@
-if PROSPECTIVE.mode == "split":
+if STUDY.prospective.mode == "split":
 
     rule prospective_model:
         """Train the prospective model once, on the first sessions in scan order."""
         input:
             features=run_files_in(prospective_training_sessions, "edges", ".npz"),
         output:
-            model=subject_path("model", ".npz", desc="prospective"),
+            model=STUDY.output("model", ".npz", desc="prospective"),
         log:
-            log_path("prospective_model", level="subject"),
+            STUDY.log("prospective_model", level="subject"),
         conda:
-            "../../envs/painflow.yaml"
+            CONDA_ENV
         threads: 1
         resources:
             mem_mb=lambda wildcards, attempt: 4000 * attempt,
             runtime=lambda wildcards, attempt: 30 * attempt,
         params:
-            sessions=run_labels_in(prospective_training_sessions, "session"),
-            runs=run_labels_in(prospective_training_sessions, "run"),
+            units=run_units("features"),
             training_sessions=prospective_training_sessions,
             max_components=config["decoder"]["max_components"],
         script:
@@ -26,23 +25,22 @@ if PROSPECTIVE.mode == "split":
         """Predict one later session with the model of the first sessions."""
         input:
             # Only the model and this session: a new session leaves the others valid.
-            model=subject_path("model", ".npz", desc="prospective"),
+            model=STUDY.output("model", ".npz", desc="prospective"),
             features=run_files_in(job_session, "edges", ".npz"),
             qc=run_files_in(job_session, "timeseries", ".json"),
         output:
-            table=prospective_path(),
-            predictions=prospective_path(suffix="predictions"),
+            table=STUDY.prospective_table(),
+            predictions=STUDY.prospective_table("predictions"),
         log:
-            log_path("prospective", level="session"),
+            STUDY.log("prospective", level="session"),
         conda:
-            "../../envs/painflow.yaml"
+            CONDA_ENV
         threads: 1
         resources:
             mem_mb=lambda wildcards, attempt: 2000 * attempt,
             runtime=lambda wildcards, attempt: 10 * attempt,
         params:
-            sessions=run_labels_in(job_session, "session"),
-            runs=run_labels_in(job_session, "run"),
+            units=run_units("features", "qc"),
             time_bins=config["features"]["time_bins"],
             scales=config["evaluation"]["scales"],
         script:
@@ -56,19 +54,18 @@ else:
             features=run_files_in(sessions_up_to, "edges", ".npz"),
             qc=run_files_in(sessions_up_to, "timeseries", ".json"),
         output:
-            table=prospective_path(),
-            predictions=prospective_path(suffix="predictions"),
+            table=STUDY.prospective_table(),
+            predictions=STUDY.prospective_table("predictions"),
         log:
-            log_path("prospective_expanding", level="session"),
+            STUDY.log("prospective_expanding", level="session"),
         conda:
-            "../../envs/painflow.yaml"
+            CONDA_ENV
         threads: 1
         resources:
             mem_mb=lambda wildcards, attempt: 4000 * attempt,
             runtime=lambda wildcards, attempt: 30 * attempt,
         params:
-            sessions=run_labels_in(sessions_up_to, "session"),
-            runs=run_labels_in(sessions_up_to, "run"),
+            units=run_units("features", "qc"),
             # Later sessions are left out so that a new session leaves this job valid.
             order=sessions_up_to,
             min_train_sessions=config["prospective"]["min_train_sessions"],
@@ -82,42 +79,35 @@ else:
 rule summarize_prospective:
     """Gather a subject's prospective tests in scan order: pooled metrics, a figure."""
     input:
-        tables=lambda wildcards: [
-            prospective_path(wildcards.subject, session)
-            for session in prospective_sessions(wildcards.subject)
-        ],
-        predictions=lambda wildcards: [
-            prospective_path(wildcards.subject, session, suffix="predictions")
-            for session in prospective_sessions(wildcards.subject)
-        ],
+        tables=prospective_tables(),
+        predictions=prospective_tables("predictions"),
         qc=run_files_in(prospective_tested_sessions, "timeseries", ".json"),
     output:
-        table=subject_path("prospective", ".tsv"),
+        table=STUDY.output("prospective", ".tsv"),
         metrics=report(
-            subject_path("metrics", ".tsv", desc="prospective"),
+            STUDY.output("metrics", ".tsv", desc="prospective"),
             caption="../report/prospectivemetrics.rst",
             category="Prospective test",
             subcategory="sub-{subject}",
             labels={"subject": "{subject}", "figure": "prospective metrics"},
         ),
         figure=report(
-            figure_path("prospective"),
+            STUDY.figure("prospective"),
             caption="../report/prospective.rst",
             category="Prospective test",
             subcategory="sub-{subject}",
             labels={"subject": "{subject}", "figure": "prospective"},
         ),
     log:
-        log_path("summarize_prospective", level="subject"),
+        STUDY.log("summarize_prospective", level="subject"),
     conda:
-        "../../envs/painflow.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
-        sessions=run_labels_in(prospective_tested_sessions, "session"),
-        runs=run_labels_in(prospective_tested_sessions, "run"),
+        units=run_units("qc"),
         time_bins=config["features"]["time_bins"],
         scales=config["evaluation"]["scales"],
         n_bootstrap=config["evaluation"]["n_bootstrap"],

@@ -3,16 +3,16 @@ rule extract_signals:
     input:
         unpack(run_inputs),
     output:
-        timeseries=run_path("timeseries", ".tsv"),
-        qc=run_path("timeseries", ".json"),
+        timeseries=STUDY.run_output("timeseries", ".tsv"),
+        qc=STUDY.run_output("timeseries", ".json"),
     log:
-        log_path("extract_signals"),
+        STUDY.log("extract_signals"),
     benchmark:
-        benchmark_path("extract_signals")
+        STUDY.benchmark("extract_signals")
     group:
         "run"
     conda:
-        "../../envs/painflow.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
@@ -22,6 +22,6 @@ rule extract_signals:
         denoise=config["denoise"],
         alignment=config["alignment"],
         rating_column=config["ratings"]["column"],
-        atlas_subcortex=SUBCORTEX,
+        atlas_subcortex=STUDY.subcortex,
     script:
         "../../scripts/extract_signals.py"

@@ -1,0 +1,1 @@
+"""Analyses of fitted models: metrics, learning curves, prospective tests."""

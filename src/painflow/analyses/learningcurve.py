@@ -48,6 +48,25 @@ SUMMARY_COLUMNS = (
 MAX_DRAW_CELLS = 2_000_000
 
 
+def training_sizes(n_units: int) -> list[int]:
+    """Training-set sizes of a learning curve over ``n_units`` units: 1 .. n - 2.
+
+    One unit is held out for testing; of the ``n - 1`` others, a size of
+    ``n - 1`` would leave a single draw (the nested cross-validation itself).
+
+    Parameters
+    ----------
+    n_units : int
+        Cross-validation units (sessions, or runs without sessions).
+
+    Returns
+    -------
+    list of int
+        Empty when there are fewer than three units.
+    """
+    return list(range(1, n_units - 1))
+
+
 def learning_curve_draws(
     sessions: list[str], n_train_sessions: int, n_repeats: int, seed: int
 ) -> list[tuple[int, str, tuple]]:
@@ -61,7 +80,7 @@ def learning_curve_draws(
     -------
     list of (repeat, test_session, training sessions)
     """
-    if not 1 <= n_train_sessions <= len(sessions) - 2:
+    if n_train_sessions not in training_sizes(len(sessions)):
         raise ValueError(
             f"training size {n_train_sessions} outside 1..{len(sessions) - 2} "
             f"for {len(sessions)} sessions"

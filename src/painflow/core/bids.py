@@ -16,10 +16,15 @@ ENTITY_ORDER = (
     ("run", "run"),
     ("echo", "echo"),
     ("recording", "recording"),
+    # painflow's own: the training and test subjects of a cross-subject pair.
+    ("train", "train"),
+    ("test", "test"),
     ("space", "space"),
     ("atlas", "atlas"),
     ("res", "res"),
     ("den", "den"),
+    # painflow's own: a learning curve's training-set size.
+    ("size", "size"),
     ("desc", "desc"),
 )
 _KEY_TO_ENTITY = {key: name for name, key in ENTITY_ORDER}

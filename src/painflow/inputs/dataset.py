@@ -269,7 +269,7 @@ def discover_runs(spec: DatasetSpec) -> pd.DataFrame:
     with_session = runs["session"].notna()
     if with_session.any() and not with_session.all():
         raise ValueError(f"{spec.bids_dir}: some runs have sessions and some do not")
-    unit = "session" if with_session.all() else "run"
+    unit = cv_unit_column(has_sessions=bool(with_session.all()))
     for subject, rows in runs.groupby("subject"):
         n_units = rows[unit].nunique()
         if n_units < MIN_SESSIONS:
@@ -279,6 +279,22 @@ def discover_runs(spec: DatasetSpec) -> pd.DataFrame:
                 f"at least {MIN_SESSIONS}"
             )
     return sort_runs(runs)
+
+
+def cv_unit_column(has_sessions: bool) -> str:
+    """The column naming a run's cross-validation unit: its session, else the run.
+
+    Parameters
+    ----------
+    has_sessions : bool
+        Whether the dataset's runs have a session entity.
+
+    Returns
+    -------
+    str
+        ``"session"`` or ``"run"``.
+    """
+    return "session" if has_sessions else "run"
 
 
 def sort_runs(runs: pd.DataFrame) -> pd.DataFrame:

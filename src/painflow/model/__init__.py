@@ -1,0 +1,1 @@
+"""Decoding models: the estimator, its dual engine, cross-validation, loading."""

@@ -1,0 +1,1 @@
+"""Region signals: confounds, censoring, ratings, extraction, edges, QC."""

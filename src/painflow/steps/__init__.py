@@ -1,7 +1,9 @@
 """The workflow's steps as functions of paths and config values.
 
-Each step reads its inputs, calls the library and writes its outputs
-atomically; the scripts that Snakemake runs only unpack ``snakemake.input``,
-``snakemake.output`` and ``snakemake.params`` into these calls. One module
-per stage, so that a job imports only what its stage needs.
+One name per step across layers: rule ``X`` in ``workflow/rules/<area>.smk``
+runs ``scripts/X.py``, which unpacks ``snakemake.input``, ``snakemake.output``
+and ``snakemake.params`` into one call of ``painflow.steps.<area>.X``. Each
+step reads its inputs, calls the library and writes its outputs atomically.
+Steps never import other steps: code that two steps share belongs to the
+library.
 """

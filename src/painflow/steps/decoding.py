@@ -6,43 +6,14 @@ import numpy as np
 
 from painflow.analyses.importance import fold_contributions
 from painflow.core.bids import natural_key
-from painflow.core.fileio import read_npz, write_npz, write_tsv
-from painflow.model.crossval import MOTION, RunFeatures, model_arrays, nested_loso
-from painflow.steps.logs import log
-
-
-def load_subject_features(
-    paths: list[str], sessions: list, runs: list
-) -> list[RunFeatures]:
-    """Read a subject's run features, keeping the included runs.
-
-    Parameters
-    ----------
-    paths : list of str
-        One ``.npz`` per run.
-    sessions, runs : list
-        Cross-validation unit and run label of each.
-
-    Returns
-    -------
-    list of RunFeatures
-    """
-    loaded = []
-    for path, session, run in zip(paths, sessions, runs, strict=True):
-        arrays = read_npz(path)
-        if bool(arrays["included"]) and arrays["zscored"].shape[0]:
-            loaded.append(
-                RunFeatures(session=str(session), run=str(run), arrays=arrays)
-            )
-        else:
-            log.warning("%s: run left out (see the QC table)", path)
-    return loaded
+from painflow.core.fileio import write_npz, write_tsv
+from painflow.model.crossval import MOTION, model_arrays, nested_loso
+from painflow.model.loading import load_subject_features
 
 
 def fit_decoder(
     features: list[str],
-    sessions: list,
-    runs: list,
+    units: dict,
     subject: str,
     max_components: int | None,
     importance_scale: str,
@@ -57,8 +28,9 @@ def fit_decoder(
     ----------
     features : list of str
         The subject's run features.
-    sessions, runs : list
-        Cross-validation unit and run label of each.
+    units : dict
+        Path of each feature file to its run's ``session`` (cross-validation
+        unit) and ``run`` labels.
     subject : str
         Subject label.
     max_components : int or None
@@ -68,7 +40,7 @@ def fit_decoder(
     predictions_out, folds_out, model_out, contributions_out : str
         Destinations.
     """
-    loaded = load_subject_features(features, sessions, runs)
+    loaded = load_subject_features(features, units)
     result = nested_loso(loaded, subject, max_components)
     write_tsv(predictions_out, result.predictions)
     write_tsv(folds_out, result.folds)
@@ -89,8 +61,7 @@ def fit_decoder(
 
 def fit_motion_control(
     features: list[str],
-    sessions: list,
-    runs: list,
+    units: dict,
     subject: str,
     max_components: int | None,
     predictions_out: str,
@@ -102,8 +73,9 @@ def fit_motion_control(
     ----------
     features : list of str
         The subject's run features (their ``motion`` arrays are used).
-    sessions, runs : list
-        Cross-validation unit and run label of each.
+    units : dict
+        Path of each feature file to its run's ``session`` (cross-validation
+        unit) and ``run`` labels.
     subject : str
         Subject label.
     max_components : int or None
@@ -111,7 +83,7 @@ def fit_motion_control(
     predictions_out, folds_out : str
         Destinations.
     """
-    loaded = load_subject_features(features, sessions, runs)
+    loaded = load_subject_features(features, units)
     result = nested_loso(loaded, subject, max_components, space=MOTION)
     write_tsv(predictions_out, result.predictions)
     write_tsv(folds_out, result.folds)

@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
-from painflow.core.fileio import read_json, read_tsv, write_npz
+from painflow.core.fileio import read_tsv, write_npz
 from painflow.signals.edges import FeatureSettings, low_binned_fraction, run_features
-
-log = logging.getLogger("painflow")
-
-# QC record entries the later steps read; a record without them predates them.
-RUN_QC_KEYS = ("RepetitionTime", "window_start", "window_stop", "included")
-
-
-def read_run_qc(path: str) -> dict:
-    """Read a run's QC sidecar, naming the file and any entry it lacks.
-
-    Raises
-    ------
-    ValueError
-        When an entry of ``RUN_QC_KEYS`` is missing (a sidecar written by an
-        older painflow: run ``extract_signals`` again).
-    """
-    record = read_json(path)
-    missing = [key for key in RUN_QC_KEYS if key not in record]
-    if missing:
-        raise ValueError(
-            f"{path}: QC record without {', '.join(missing)}; written by an older "
-            "painflow, extract the run's signals again"
-        )
-    return record
+from painflow.signals.qc import read_run_qc
+from painflow.workflow.logs import log
 
 
 def edge_features(timeseries: str, qc: str, features: dict, features_out: str) -> None:

@@ -1,4 +1,4 @@
-"""Workflow steps that run fMRIPrep and place its outputs for the later steps."""
+"""Steps ``fmriprep_anat``, ``fmriprep_session`` and ``collect_fmriprep_run``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from painflow.inputs.fmriprep import (
     job_environment,
     session_filter,
 )
-from painflow.steps.logs import log
+from painflow.workflow.logs import log
 
 
 def fmriprep_settings(config: dict, license_path: str) -> FmriprepSettings:
@@ -71,7 +71,109 @@ def run_fmriprep(
     log.info("fMRIPrep finished")
 
 
-def collect_run_outputs(session_root: str, merged_root: str, outputs: list) -> None:
+def fmriprep_anat(
+    bids_dir: str,
+    subject: str,
+    fmriprep: dict,
+    license_path: str,
+    output_dir: str,
+    work_dir: str,
+    task: str,
+    threads: int,
+    mem_mb: int,
+    log_path: str,
+) -> None:
+    """Run fMRIPrep's anatomical workflow for one subject.
+
+    Parameters
+    ----------
+    bids_dir : str
+        The raw BIDS dataset.
+    subject : str
+        Subject label.
+    fmriprep : dict
+        Config section ``fmriprep``, with ``output_spaces`` and
+        ``cifti_output`` as the job passes them to fMRIPrep.
+    license_path : str
+        The resolved FreeSurfer license.
+    output_dir, work_dir : str
+        fMRIPrep's output and work folders.
+    task : str
+        The task painflow reads.
+    threads, mem_mb : int
+        The job's cores and memory.
+    log_path : str
+        The job's log, to which fMRIPrep's output is appended.
+    """
+    job = FmriprepJob(
+        bids_dir=Path(bids_dir).resolve(),
+        output_dir=Path(output_dir).resolve(),
+        work_dir=Path(work_dir).resolve(),
+        subject=subject,
+        session=None,
+        filter_file=None,
+        anat_dir=None,
+        threads=threads,
+        mem_mb=mem_mb,
+    )
+    run_fmriprep(fmriprep_settings(fmriprep, license_path), job, task, log_path)
+
+
+def fmriprep_session(
+    bids_dir: str,
+    subject: str,
+    session: str,
+    fmriprep: dict,
+    license_path: str,
+    output_dir: str,
+    anat_dir: str,
+    work_dir: str,
+    task: str,
+    threads: int,
+    mem_mb: int,
+    log_path: str,
+) -> None:
+    """Run fMRIPrep on one session's BOLD runs, re-using the subject's anatomy.
+
+    Parameters
+    ----------
+    bids_dir : str
+        The raw BIDS dataset.
+    subject, session : str
+        Labels of the job.
+    fmriprep : dict
+        Config section ``fmriprep``, with ``output_spaces`` and
+        ``cifti_output`` as the job passes them to fMRIPrep.
+    license_path : str
+        The resolved FreeSurfer license.
+    output_dir : str
+        The session's own fMRIPrep output folder.
+    anat_dir : str
+        The derivatives tree holding the subject's anatomy.
+    work_dir : str
+        The job's work folder (its BIDS filter is written there).
+    task : str
+        The task painflow reads.
+    threads, mem_mb : int
+        The job's cores and memory.
+    log_path : str
+        The job's log, to which fMRIPrep's output is appended.
+    """
+    job = FmriprepJob(
+        bids_dir=Path(bids_dir).resolve(),
+        output_dir=Path(output_dir).resolve(),
+        work_dir=Path(work_dir).resolve(),
+        subject=subject,
+        session=session,
+        filter_file=(Path(work_dir) / "bids_filter.json").resolve(),
+        anat_dir=Path(anat_dir).resolve(),
+        threads=threads,
+        mem_mb=mem_mb,
+    )
+    run_fmriprep(fmriprep_settings(fmriprep, license_path), job, task, log_path)
+
+
+def collect_fmriprep_run(session_root: str, merged_root: str, outputs: list) -> None:
     """Place a run's fMRIPrep outputs from its session's folder into the shared tree.
 
     Files are hard-linked (copied across file systems), so the shared

@@ -16,20 +16,19 @@ from painflow.analyses.prospective import (
     predict_session,
     prospective_predictions,
 )
+from painflow.analyses.windows import run_windows, scale_estimates
 from painflow.core.fileio import read_npz, read_tsv, write_npz, write_tsv
 from painflow.model.crossval import PREDICTION_COLUMNS, model_arrays, model_from_arrays
+from painflow.model.loading import load_subject_features
 from painflow.report.plots import plot_prospective
-from painflow.steps.decoding import load_subject_features
-from painflow.steps.evaluation import run_windows, scale_estimates
-from painflow.steps.logs import log
+from painflow.workflow.logs import log
 
 PROSPECTIVE_COLUMNS = ("test_session", "n_train_sessions", "scale", "r")
 
 
 def prospective_model(
     features: list[str],
-    sessions: list,
-    runs: list,
+    units: dict,
     training_sessions: list[str],
     subject: str,
     max_components: int | None,
@@ -41,8 +40,8 @@ def prospective_model(
     ----------
     features : list of str
         Run features of the training sessions.
-    sessions, runs : list
-        Session and run label of each.
+    units : dict
+        Path of each file to its run's ``session`` and ``run`` labels.
     training_sessions : list of str
         The first ``prospective.train_sessions`` sessions in scan order.
     subject : str
@@ -53,7 +52,7 @@ def prospective_model(
         Destination ``.npz``: the model's arrays (as ``model.npz``) and
         ``train_sessions``, the sessions with usable runs it was trained on.
     """
-    loaded = load_subject_features(features, sessions, runs)
+    loaded = load_subject_features(features, units)
     try:
         model, used = fit_on_sessions(loaded, training_sessions, max_components)
     except ValueError as error:
@@ -68,8 +67,7 @@ def prospective_model(
 def prospective(
     model: str,
     features: list[str],
-    sessions: list,
-    runs: list,
+    units: dict,
     qc_files: list[str],
     test_session: str,
     time_bins: dict,
@@ -85,8 +83,8 @@ def prospective(
         Output of :func:`prospective_model`.
     features, qc_files : list of str
         Run features and QC sidecars of the test session.
-    sessions, runs : list
-        Session and run label of each.
+    units : dict
+        Path of each file to its run's ``session`` and ``run`` labels.
     test_session : str
         The session to predict.
     time_bins : dict
@@ -97,12 +95,12 @@ def prospective(
         Destinations (``PROSPECTIVE_COLUMNS``; per-volume predictions).
     """
     arrays = read_npz(model)
-    loaded = load_subject_features(features, sessions, runs)
+    loaded = load_subject_features(features, units)
     fold = f"first-{arrays['train_sessions'].size}"
     predictions = predict_session(loaded, model_from_arrays(arrays), test_session, fold)
     write_session_test(
         predictions,
-        run_windows(qc_files, sessions, runs),
+        run_windows(qc_files, units),
         test_session,
         int(arrays["train_sessions"].size),
         time_bins,
@@ -114,8 +112,7 @@ def prospective(
 
 def prospective_expanding(
     features: list[str],
-    sessions: list,
-    runs: list,
+    units: dict,
     qc_files: list[str],
     order: list[str],
     test_session: str,
@@ -132,8 +129,8 @@ def prospective_expanding(
     ----------
     features, qc_files : list of str
         Run features and QC sidecars of the test session and earlier ones.
-    sessions, runs : list
-        Session and run label of each.
+    units : dict
+        Path of each file to its run's ``session`` and ``run`` labels.
     order : list of str
         The subject's sessions in scan order, up to the test session at least.
     test_session : str
@@ -149,13 +146,13 @@ def prospective_expanding(
     table_out, predictions_out : str
         Destinations (``PROSPECTIVE_COLUMNS``; per-volume predictions).
     """
-    loaded = load_subject_features(features, sessions, runs)
+    loaded = load_subject_features(features, units)
     predictions, n_train = prospective_predictions(
         loaded, order, test_session, min_train_sessions, max_components
     )
     write_session_test(
         predictions,
-        run_windows(qc_files, sessions, runs),
+        run_windows(qc_files, units),
         test_session,
         n_train,
         time_bins,
@@ -195,8 +192,7 @@ def summarize_prospective(
     tables: list[str],
     predictions: list[str],
     qc_files: list[str],
-    sessions: list,
-    runs: list,
+    units: dict,
     subject: str,
     time_bins: dict,
     scales: list[str],
@@ -214,8 +210,8 @@ def summarize_prospective(
         Outputs of the per-session steps, in scan order.
     qc_files : list of str
         QC sidecars of the tested sessions' runs (analysis windows).
-    sessions, runs : list
-        Session and run label of each QC sidecar.
+    units : dict
+        Path of each QC sidecar to its run's ``session`` and ``run`` labels.
     subject : str
         Subject label.
     time_bins : dict
@@ -245,6 +241,6 @@ def summarize_prospective(
             f"sub-{subject}: no usable run in the prospectively tested sessions "
             f"{table['test_session'].tolist()}"
         )
-    volumes = add_time_bins(volumes, run_windows(qc_files, sessions, runs), time_bins)
+    volumes = add_time_bins(volumes, run_windows(qc_files, units), time_bins)
     write_tsv(metrics_out, metrics_table(volumes, scales, n_bootstrap, seed))
     plot_prospective(table, f"sub-{subject}", figure_out)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from painflow.report.provenance import provenance_record, write_provenance
-from painflow.steps.logs import logged
+from painflow.workflow.logs import logged
 
 
 @contextmanager

@@ -12,11 +12,12 @@ from painflow.analyses.learningcurve import (
     kernel_data_from_arrays,
     learning_curve_predictions,
     size_metrics,
+    training_sizes,
 )
 from painflow.core.fileio import read_npz, read_tsv, write_npz, write_tsv
+from painflow.model.loading import load_subject_features
 from painflow.report.plots import plot_learning_curve
-from painflow.steps.decoding import load_subject_features
-from painflow.steps.logs import log
+from painflow.workflow.logs import log
 
 LEARNING_CURVE_COLUMNS = ("n_train_sessions", "repeat", "test_session", "scale", "r")
 SUMMARY_TYPES = {
@@ -29,7 +30,7 @@ SUMMARY_TYPES = {
 
 
 def learning_curve_kernels(
-    features: list[str], sessions: list, runs: list, scales: list[str], kernels_out: str
+    features: list[str], units: dict, scales: list[str], kernels_out: str
 ) -> None:
     """Save a subject's Gram matrix and unit kernels, read by every training size.
 
@@ -37,14 +38,15 @@ def learning_curve_kernels(
     ----------
     features : list of str
         Feature files of every run of the subject (excluded runs are skipped).
-    sessions, runs : list
-        Session and run label of each file.
+    units : dict
+        Path of each feature file to its run's ``session`` (cross-validation
+        unit) and ``run`` labels.
     scales : list of str
         Scales of the learning curve.
     kernels_out : str
         Destination ``.npz`` (:func:`painflow.analyses.learningcurve.kernel_arrays`).
     """
-    loaded = load_subject_features(features, sessions, runs)
+    loaded = load_subject_features(features, units)
     write_npz(kernels_out, **kernel_arrays(kernel_data(loaded, scales)))
 
 
@@ -83,7 +85,7 @@ def learning_curve(
     """
     data = kernel_data_from_arrays(read_npz(kernels))
     n_usable = len(data.units)
-    if n_train_sessions > n_usable - 2:
+    if n_train_sessions not in training_sizes(n_usable):
         # Runs left out by QC removed sessions since the jobs were planned.
         log.warning(
             "%d sessions with usable runs: no training size %d",

@@ -1,10 +1,10 @@
-"""Snakemake adapter of painflow.steps.evaluation.cross_subject_summary."""
+"""Snakemake adapter of painflow.steps.crosssubject.summarize_cross_subject."""
 
-from painflow.steps.evaluation import cross_subject_summary
-from painflow.steps.recorded import recorded_step
+from painflow.steps.crosssubject import summarize_cross_subject
+from painflow.workflow.recorded import recorded_step
 
 with recorded_step(snakemake):
-    cross_subject_summary(
+    summarize_cross_subject(
         pair_tables=list(snakemake.input.pairs),
         metrics_files=list(snakemake.input.metrics),
         subjects=snakemake.params.subjects,

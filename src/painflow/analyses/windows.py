@@ -1,0 +1,71 @@
+"""Runs' analysis windows, and point metrics of predictions at every scale."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from painflow.analyses.metrics import add_time_bins, point_metrics
+from painflow.signals.qc import read_run_qc
+
+
+def run_windows(qc_files: list[str], units: dict) -> pd.DataFrame:
+    """Analysis window and repetition time of every run, from its QC sidecar.
+
+    Parameters
+    ----------
+    qc_files : list of str
+        The runs' QC sidecars.
+    units : dict
+        Path to the run's labels: ``session`` (its cross-validation unit)
+        and ``run``; holds every path of ``qc_files``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per file: ``session, run, window_start, window_stop, tr``.
+    """
+    rows = []
+    for path in qc_files:
+        record = read_run_qc(path)
+        labels = units[path]
+        rows.append(
+            {
+                "session": str(labels["session"]),
+                "run": str(labels["run"]),
+                "window_start": record["window_start"],
+                "window_stop": record["window_stop"],
+                "tr": record["RepetitionTime"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def scale_estimates(
+    predictions: pd.DataFrame,
+    windows: pd.DataFrame,
+    time_bins: dict,
+    scales: list[str],
+    metrics: tuple,
+) -> pd.DataFrame:
+    """Point estimates of metrics at every scale for per-volume predictions.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame
+        Per-volume predictions (``PREDICTION_COLUMNS``).
+    windows : pandas.DataFrame
+        From :func:`run_windows`.
+    time_bins : dict
+        Config ``features.time_bins``.
+    scales : list of str
+        Scales to evaluate.
+    metrics : tuple of str
+        Metric names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Column ``scale`` and one column per metric.
+    """
+    volumes = add_time_bins(predictions, windows, time_bins)
+    return point_metrics(volumes, scales, metrics)

@@ -1,0 +1,43 @@
+"""Reading a subject's run features for the models."""
+
+from __future__ import annotations
+
+import logging
+
+from painflow.core.fileio import read_npz
+from painflow.model.crossval import RunFeatures
+
+log = logging.getLogger(__name__)
+
+
+def load_subject_features(paths: list[str], units: dict) -> list[RunFeatures]:
+    """Read a subject's run features, keeping the included runs.
+
+    Parameters
+    ----------
+    paths : list of str
+        One ``.npz`` per run.
+    units : dict
+        Path to the run's labels: ``session`` (its cross-validation unit)
+        and ``run``; holds every path of ``paths``.
+
+    Returns
+    -------
+    list of RunFeatures
+        In the order of ``paths``.
+    """
+    loaded = []
+    for path in paths:
+        arrays = read_npz(path)
+        if bool(arrays["included"]) and arrays["zscored"].shape[0]:
+            labels = units[path]
+            loaded.append(
+                RunFeatures(
+                    session=str(labels["session"]),
+                    run=str(labels["run"]),
+                    arrays=arrays,
+                )
+            )
+        else:
+            log.warning("%s: run left out (see the QC table)", path)
+    return loaded

@@ -1,0 +1,1 @@
+"""The workflow's study object, config checks and the record of each step."""
