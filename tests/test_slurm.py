@@ -26,6 +26,8 @@ TEST_CLUSTER_OPTIONS = (
     "10",
     "--jobs",
     "4",
+    # The test reads which steps each job ran from the job logs.
+    "--slurm-keep-successful-logs",
 )
 PER_RUN_RULES = ("extract_signals", "edge_features")
 
