@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from workflow_runner import run_workflow, study_config
 
 from painflow.analyses.metrics import add_time_bins, metrics_table
 from painflow.atlas.volume import load_atlas
@@ -23,6 +24,14 @@ from painflow.signals.extract import (
 )
 from painflow.simulation.parameters import SimulationParameters
 from painflow.simulation.study import simulate_study
+
+# Quick settings for whole-workflow runs of the tiny study: its 4 sessions give a
+# prospective model of sessions 1-2 tested on 3-4, learning-curve sizes 1 and 2.
+TINY_OVERRIDES = {
+    "prospective": {"train_sessions": 2},
+    "learning_curve": {"n_repeats": 2},
+    "importance": {"n_permutations": 100, "n_shown": 10},
+}
 
 
 @pytest.fixture
@@ -119,3 +128,30 @@ def recovery_study(tmp_path_factory) -> Path:
 def decoded(recovery_study) -> dict:
     """The recovery study decoded in process (see :func:`decode_study`)."""
     return decode_study(recovery_study)
+
+
+@pytest.fixture(scope="session")
+def tiny_study(tmp_path_factory) -> Path:
+    """2 subjects x 4 sessions x 1 run of 100 volumes: enough for every rule.
+
+    In volumes and in grayordinates (``cifti``), with the same brain signal.
+    """
+    study = tmp_path_factory.mktemp("tiny_study")
+    simulate_study(
+        study, n_subjects=2, n_sessions=4, n_runs=1, n_volumes=100, seed=3, cifti=True
+    )
+    return study
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_study, tmp_path_factory) -> Path:
+    """The whole workflow, run once on the tiny study; its output folder.
+
+    Tests only read it: a test that writes (a report, a second run) does so in
+    a folder of its own.
+    """
+    work = tmp_path_factory.mktemp("tiny_run")
+    config = study_config(tiny_study, work / "out", **TINY_OVERRIDES)
+    result = run_workflow(config, work)
+    assert result.returncode == 0, result.stdout[-3000:]
+    return work / "out"

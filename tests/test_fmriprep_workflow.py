@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from workflow_runner import run_workflow, study_config
+from workflow_runner import planned_jobs, run_workflow, study_config
 
 from painflow.core.fileio import read_tsv
 from painflow.simulation.study import simulate_study
@@ -94,26 +94,12 @@ def test_fmriprep_runs_once_per_subject_anatomy_and_per_session(raw_run):
 
 def test_outputs_from_raw_bids_equal_those_from_given_derivatives(raw_run, tmp_path):
     config = study_config(raw_run["study"], tmp_path / "out", **OVERRIDES)
-    result = run_workflow(config, tmp_path)
+    result = run_workflow(config, tmp_path, "--until", "fit_decoder")
     assert result.returncode == 0, result.stdout[-3000:]
     out = raw_run["work"] / "out"
     for subject in ("01", "02"):
         name = f"sub-{subject}/decoding/sub-{subject}_atlas-AAL_predictions.tsv"
         assert (out / name).read_bytes() == (tmp_path / "out" / name).read_bytes()
-
-
-def planned_jobs(output: str) -> list[tuple[str, dict]]:
-    """(rule, wildcards) of every job a dry run lists."""
-    jobs = []
-    # Jobs of a group are listed indented under their group.
-    for block in re.split(r"\n\s*(?=(?:local)?rule \w+:)", output):
-        header = re.match(r"(?:local)?rule (\w+):", block)
-        if not header or "jobid:" not in block:
-            continue
-        wildcards = re.search(r"wildcards: (.*)", block)
-        pairs = wildcards.group(1).split(", ") if wildcards else []
-        jobs.append((header.group(1), dict(pair.split("=", 1) for pair in pairs)))
-    return jobs
 
 
 def old_session_files(out: Path) -> dict:

@@ -10,7 +10,6 @@ import pytest
 from workflow_runner import run_workflow, study_config
 
 from painflow.core.fileio import read_json, read_tsv
-from painflow.simulation.study import simulate_study
 
 pytestmark = pytest.mark.workflow
 
@@ -22,17 +21,11 @@ OVERRIDES = {
 # Only the per-run signal extraction (and what it needs).
 UNTIL_SIGNALS = ("--until", "extract_signals")
 DOUBLES = Path(__file__).resolve().parent / "doubles"
+# The rules that read grayordinates or draw them: extraction and region importance
+# (the later steps read edge features alone, as in volumes).
+UNTIL_IMPORTANCE = ("--until", "region_importance")
 # Runs that only compare a subject's region series need one subject.
 ONE_SUBJECT = {"subjects": ["01"]}
-
-
-@pytest.fixture(scope="module")
-def study(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cifti_study")
-    simulate_study(
-        root, n_subjects=2, n_sessions=4, n_runs=1, n_volumes=100, seed=3, cifti=True
-    )
-    return root
 
 
 def grayordinate_config(study: Path, output: Path, **overrides) -> dict:
@@ -58,18 +51,11 @@ def grayordinate_config(study: Path, output: Path, **overrides) -> dict:
 
 
 @pytest.fixture(scope="module")
-def grayordinate_run(study, tmp_path_factory):
+def grayordinate_run(tiny_study, tmp_path_factory):
     work = tmp_path_factory.mktemp("fslr")
-    result = run_workflow(grayordinate_config(study, work / "out"), work)
-    assert result.returncode == 0, result.stdout[-3000:]
-    return work / "out"
-
-
-@pytest.fixture(scope="module")
-def volume_signals(study, tmp_path_factory):
-    work = tmp_path_factory.mktemp("volume")
-    config = study_config(study, work / "out", **OVERRIDES)
-    result = run_workflow(config, work, *UNTIL_SIGNALS)
+    result = run_workflow(
+        grayordinate_config(tiny_study, work / "out"), work, *UNTIL_IMPORTANCE
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     return work / "out"
 
@@ -82,9 +68,9 @@ def timeseries_tables(folder: Path) -> dict:
     }
 
 
-def test_grayordinate_series_equal_the_volume_series(grayordinate_run, volume_signals):
+def test_grayordinate_series_equal_the_volume_series(grayordinate_run, tiny_run):
     cifti = timeseries_tables(grayordinate_run)
-    volume = timeseries_tables(volume_signals)
+    volume = timeseries_tables(tiny_run)
     assert sorted(cifti) == sorted(volume) and len(cifti) == 8
     for name, table in cifti.items():
         assert list(table.columns) == list(volume[name].columns)
@@ -93,8 +79,8 @@ def test_grayordinate_series_equal_the_volume_series(grayordinate_run, volume_si
         )
 
 
-def test_region_names_and_networks_reach_the_outputs(grayordinate_run, study):
-    regions = read_tsv(study / "atlas" / "atlas-AAL_dseg.tsv").set_index("index")
+def test_region_names_and_networks_reach_the_outputs(grayordinate_run, tiny_study):
+    regions = read_tsv(tiny_study / "atlas" / "atlas-AAL_dseg.tsv").set_index("index")
     importance = read_tsv(
         grayordinate_run / "sub-01" / "decoding" / "sub-01_atlas-AAL_importance.tsv"
     )
@@ -110,14 +96,14 @@ def test_region_names_and_networks_reach_the_outputs(grayordinate_run, study):
 
 
 def test_named_atlas_equals_the_same_atlas_given_as_files(
-    study, volume_signals, tmp_path
+    tiny_study, tiny_run, tmp_path
 ):
-    config = study_config(study, tmp_path / "out", **OVERRIDES, **ONE_SUBJECT)
+    config = study_config(tiny_study, tmp_path / "out", **OVERRIDES, **ONE_SUBJECT)
     config["atlas"] = {"name": "AAL", "image": None, "labels": None}
     result = run_workflow(config, tmp_path, *UNTIL_SIGNALS)
     assert result.returncode == 0, result.stdout[-3000:]
     named = timeseries_tables(tmp_path / "out")
-    given = timeseries_tables(volume_signals)
+    given = timeseries_tables(tiny_run)
     assert sorted(named) == [name for name in sorted(given) if "sub-01" in name]
     for name, table in named.items():
         pd.testing.assert_frame_equal(table, given[name])
@@ -128,8 +114,8 @@ def test_named_atlas_equals_the_same_atlas_given_as_files(
     assert description["n_regions"] == 116 and description["dropped"] == []
 
 
-def test_named_dlabel_missing_regions_in_the_data_is_named(study, tmp_path):
-    config = grayordinate_config(study, tmp_path / "out", **ONE_SUBJECT)
+def test_named_dlabel_missing_regions_in_the_data_is_named(tiny_study, tmp_path):
+    config = grayordinate_config(tiny_study, tmp_path / "out", **ONE_SUBJECT)
     config["atlas"] = {
         "name": "Glasser",
         "image": None,
@@ -158,11 +144,11 @@ def test_named_dlabel_missing_regions_in_the_data_is_named(study, tmp_path):
     ],
 )
 def test_atlas_of_another_space_is_rejected_before_any_job(
-    study, tmp_path, space, atlas, message
+    tiny_study, tmp_path, space, atlas, message
 ):
     out = tmp_path / "out"
-    volume_config = study_config(study, out)
-    cifti_config = grayordinate_config(study, out)
+    volume_config = study_config(tiny_study, out)
+    cifti_config = grayordinate_config(tiny_study, out)
     config = cifti_config if space == "fsLR" else volume_config
     if "name" in atlas:
         config["atlas"] = {"name": atlas["name"], "image": None, "labels": None}
@@ -179,15 +165,15 @@ def test_atlas_of_another_space_is_rejected_before_any_job(
     assert not out.exists()
 
 
-def test_resolution_with_grayordinates_is_rejected(study, tmp_path):
-    config = grayordinate_config(study, tmp_path / "out", res="2")
+def test_resolution_with_grayordinates_is_rejected(tiny_study, tmp_path):
+    config = grayordinate_config(tiny_study, tmp_path / "out", res="2")
     result = run_workflow(config, tmp_path, "-n")
     assert result.returncode != 0
     assert "'res' names a volume grid; set it to null" in result.stdout
 
 
-def test_lint_is_clean_with_grayordinates_and_a_named_atlas(study, tmp_path):
-    config = grayordinate_config(study, tmp_path / "out")
+def test_lint_is_clean_with_grayordinates_and_a_named_atlas(tiny_study, tmp_path):
+    config = grayordinate_config(tiny_study, tmp_path / "out")
     config["atlas"] = {"name": "Glasser", "image": None, "labels": None}
     result = run_workflow(config, tmp_path, "--lint")
     assert result.returncode == 0, result.stdout[-3000:]
@@ -195,12 +181,12 @@ def test_lint_is_clean_with_grayordinates_and_a_named_atlas(study, tmp_path):
 
 
 def test_fmriprep_run_by_painflow_gives_the_grayordinate_series(
-    study, grayordinate_run, tmp_path
+    tiny_study, grayordinate_run, tmp_path
 ):
     license_file = tmp_path / "license.txt"
     license_file.write_text("a FreeSurfer license\n")
     config = grayordinate_config(
-        study,
+        tiny_study,
         tmp_path / "out",
         fmriprep_dir=None,
         fmriprep={"engine": "native", "license": str(license_file)},

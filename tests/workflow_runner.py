@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +79,17 @@ def run_workflow(
         timeout=timeout,
         env=env,
     )
+
+
+def planned_jobs(output: str) -> list[tuple[str, dict]]:
+    """(rule, wildcards) of every job Snakemake lists (a dry run, a job's log)."""
+    jobs = []
+    # Jobs of a group are listed indented under their group.
+    for block in re.split(r"\n\s*(?=(?:local)?rule \w+:)", output):
+        header = re.match(r"(?:local)?rule (\w+):", block)
+        if not header or "jobid:" not in block:
+            continue
+        wildcards = re.search(r"wildcards: (.*)", block)
+        pairs = wildcards.group(1).split(", ") if wildcards else []
+        jobs.append((header.group(1), dict(pair.split("=", 1) for pair in pairs)))
+    return jobs
