@@ -334,3 +334,4 @@ def simulate_study(
     write_dataset_files(design.out_dir, design.fmriprep_dir, design.subjects)
     ground_truth = _ground_truth(design, params, truth, cifti_atlas, runs)
     write_json(design.out_dir / "ground_truth.json", ground_truth)
+    return ground_truth
