@@ -4,7 +4,6 @@ import os
 from functools import cache
 from pathlib import Path
 
-from painflow.configured_atlas import check_atlas_config
 from painflow.bids import bids_name, bids_path
 from painflow.dataset import (
     DatasetSpec,
@@ -19,7 +18,6 @@ from painflow.prospective import ProspectiveDesign, prospective_plan
 
 OUT = Path(config["output_dir"])
 ATLAS = config["atlas"]["name"]
-check_atlas_config(config["atlas"], config["den"])
 TASK = config["task"]
 FIGURES = ("timecourse", "scatter", "roc")
 # Null fmriprep_dir: painflow runs fMRIPrep, into a derivatives tree of its own.
@@ -29,17 +27,7 @@ if RUN_FMRIPREP:
     check_engine(config["fmriprep"]["engine"], config["fmriprep"]["image"])
     FS_LICENSE = str(resolve_license(config["fmriprep"]["license"], os.environ))
 
-DATASET = DatasetSpec(
-    bids_dir=Path(config["bids_dir"]),
-    fmriprep_dir=FMRIPREP_DIR,
-    task=TASK,
-    space=config["space"],
-    res=config["res"],
-    den=config["den"],
-    recording=config["ratings"]["recording"],
-    subjects=tuple(str(label) for label in config["subjects"]),
-    check_derivatives=not RUN_FMRIPREP,
-)
+DATASET = DatasetSpec.from_config(config, FMRIPREP_DIR)
 RUNS = discover_runs(DATASET)
 HAS_SESSIONS = bool(RUNS["session"].notna().all())
 if RUN_FMRIPREP and not HAS_SESSIONS:

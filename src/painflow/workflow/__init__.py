@@ -1,0 +1,1 @@
+"""The workflow's Python side: config defaults and checks the Snakefile calls."""
