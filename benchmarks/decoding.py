@@ -49,6 +49,7 @@ from painflow.learningcurve import (
     learning_curve_draws,
     learning_curve_predictions,
 )
+from painflow.workflow.config import default_config
 
 GOAL_RATIO = 50
 GOAL_DIFFERENCE = 1e-8
@@ -193,10 +194,9 @@ def painflow_features(tables: list, names: list[str]) -> list[RunFeatures]:
         "window_stop": len(tables[0][2]),
         "RepetitionTime": TR,
     }
+    settings = FeatureSettings(**default_config()["features"])
     return [
-        RunFeatures(
-            session, run, run_features(table, qc, names, FeatureSettings(), ["fd"])
-        )
+        RunFeatures(session, run, run_features(table, qc, names, settings, ["fd"]))
         for session, run, table in tables
     ]
 

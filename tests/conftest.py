@@ -17,6 +17,7 @@ from painflow.fileio import read_json
 from painflow.metrics import add_time_bins, metrics_table
 from painflow.parcellate import load_atlas
 from painflow.simulate import SimulationParameters, simulate_study
+from painflow.workflow.config import default_config
 
 
 @pytest.fixture
@@ -24,11 +25,21 @@ def rng():
     return np.random.default_rng(0)
 
 
+def with_defaults(section: str, **overrides) -> dict:
+    """A config section with the schema's defaults, some of them replaced."""
+    return {**default_config()[section], **overrides}
+
+
 def study_spec(study: Path) -> DatasetSpec:
-    """Where a simulated study's inputs are."""
-    return DatasetSpec(
-        bids_dir=study, fmriprep_dir=study / "derivatives" / "fmriprep", res="6"
-    )
+    """Where a simulated study's inputs are, the other settings the defaults."""
+    fmriprep_dir = study / "derivatives" / "fmriprep"
+    config = {
+        **default_config(),
+        "bids_dir": study,
+        "fmriprep_dir": fmriprep_dir,
+        "res": "6",
+    }
+    return DatasetSpec.from_config(config, fmriprep_dir)
 
 
 def study_atlas(study: Path):
@@ -61,11 +72,15 @@ def decode_study(
                 RunFiles(bold=row.bold, confounds=row.confounds, ratings=row.ratings),
                 tr=row.tr,
                 atlas=atlas,
-                denoise=denoise or DenoiseSettings(),
-                align=AlignmentSettings(hemodynamic_delay_seconds=delay),
+                denoise=denoise or DenoiseSettings(**with_defaults("denoise")),
+                align=AlignmentSettings(
+                    **with_defaults("alignment", hemodynamic_delay_seconds=delay)
+                ),
+                rating_column=default_config()["ratings"]["column"],
             )
+            features_settings = FeatureSettings(**with_defaults("features"))
             arrays = run_features(
-                table, qc, atlas.names, FeatureSettings(), list(MOTION_SUMMARIES)
+                table, qc, atlas.names, features_settings, list(MOTION_SUMMARIES)
             )
             features.append(
                 RunFeatures(session=row.session, run=row.run, arrays=arrays)

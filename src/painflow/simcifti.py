@@ -33,6 +33,7 @@ from painflow.dataset import DatasetSpec, preproc_bold_path
 from painflow.fileio import write_bytes, write_json
 from painflow.simulate import (
     ATLAS_NAME,
+    RATING_RECORDING,
     TASK,
     AtlasGrid,
     atlas_paths,
@@ -270,6 +271,9 @@ def cifti_spec(bids_dir: Path, fmriprep_dir: Path) -> DatasetSpec:
         space=SPACE,
         res=None,
         den=DENSITY,
+        recording=RATING_RECORDING,
+        subjects=(),
+        check_derivatives=True,
     )
 
 
