@@ -5,15 +5,20 @@ nested leave-one-session-out LASSO-PCR (and a head-motion control) -> metrics,
 learning curves, prospective and cross-subject tests, region importance.
 """
 
+from pathlib import Path
+
 from snakemake.utils import min_version, validate
+
+from painflow.workflow.config import check_config, check_required
 
 min_version("9.0")
 
-
-configfile: "config/config.yaml"
-
-
-validate(config, "workflow/schemas/config.schema.yaml")
+# The config comes from --configfile alone (config/config.yaml is an example to
+# copy); the schema fills every default, then keys are checked against each other.
+SCHEMA = "workflow/schemas/config.schema.yaml"
+check_required(config, Path(workflow.basedir) / SCHEMA)
+validate(config, SCHEMA)
+check_config(config)
 
 
 wildcard_constraints:

@@ -55,6 +55,7 @@ from painflow.signals.edges import (
     edge_time_series,
     run_features,
 )
+from painflow.workflow.config import default_config
 
 GOAL_RATIO = 50
 GOAL_DIFFERENCE = 1e-8
@@ -199,10 +200,9 @@ def painflow_features(tables: list, names: list[str]) -> list[RunFeatures]:
         "window_stop": len(tables[0][2]),
         "RepetitionTime": TR,
     }
+    settings = FeatureSettings(**default_config()["features"])
     return [
-        RunFeatures(
-            session, run, run_features(table, qc, names, FeatureSettings(), ["fd"])
-        )
+        RunFeatures(session, run, run_features(table, qc, names, settings, ["fd"]))
         for session, run, table in tables
     ]
 

@@ -17,6 +17,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from painflow.model.crossval import RunFeatures
 from painflow.signals.edges import FeatureSettings, run_features
+from painflow.workflow.config import default_config
 
 TR = 2.0
 
@@ -85,7 +86,7 @@ def simulate_features(
     list of RunFeatures
         Sessions ``01``.., runs ``1``...
     """
-    settings = settings or FeatureSettings()
+    settings = settings or FeatureSettings(**default_config()["features"])
     names = region_names(study.n_regions)
     qc = {
         "included": True,

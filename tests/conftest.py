@@ -24,6 +24,7 @@ from painflow.signals.extract import (
 )
 from painflow.simulation.parameters import SimulationParameters
 from painflow.simulation.study import simulate_study
+from painflow.workflow.config import default_config
 
 # Quick settings for whole-workflow runs of the tiny study: its 4 sessions give a
 # prospective model of sessions 1-2 tested on 3-4, learning-curve sizes 1 and 2.
@@ -39,11 +40,21 @@ def rng():
     return np.random.default_rng(0)
 
 
+def with_defaults(section: str, **overrides) -> dict:
+    """A config section with the schema's defaults, some of them replaced."""
+    return {**default_config()[section], **overrides}
+
+
 def study_spec(study: Path) -> DatasetSpec:
-    """Where a simulated study's inputs are."""
-    return DatasetSpec(
-        bids_dir=study, fmriprep_dir=study / "derivatives" / "fmriprep", res="6"
-    )
+    """Where a simulated study's inputs are, the other settings the defaults."""
+    fmriprep_dir = study / "derivatives" / "fmriprep"
+    config = {
+        **default_config(),
+        "bids_dir": study,
+        "fmriprep_dir": fmriprep_dir,
+        "res": "6",
+    }
+    return DatasetSpec.from_config(config, fmriprep_dir)
 
 
 def study_atlas(study: Path):
@@ -76,11 +87,15 @@ def decode_study(
                 RunFiles(bold=row.bold, confounds=row.confounds, ratings=row.ratings),
                 tr=row.tr,
                 atlas=atlas,
-                denoise=denoise or DenoiseSettings(),
-                align=AlignmentSettings(hemodynamic_delay_seconds=delay),
+                denoise=denoise or DenoiseSettings(**with_defaults("denoise")),
+                align=AlignmentSettings(
+                    **with_defaults("alignment", hemodynamic_delay_seconds=delay)
+                ),
+                rating_column=default_config()["ratings"]["column"],
             )
+            features_settings = FeatureSettings(**with_defaults("features"))
             arrays = run_features(
-                table, qc, atlas.names, FeatureSettings(), list(MOTION_SUMMARIES)
+                table, qc, atlas.names, features_settings, list(MOTION_SUMMARIES)
             )
             features.append(
                 RunFeatures(session=row.session, run=row.run, arrays=arrays)

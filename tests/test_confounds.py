@@ -10,7 +10,7 @@ import nilearn.interfaces.fmriprep as fmriprep_interface
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import study_spec
+from conftest import study_spec, with_defaults
 from tiny_runs import write_tiny_run
 
 from painflow.inputs.dataset import discover_runs
@@ -37,11 +37,17 @@ def run(tmp_path_factory):
     return discover_runs(study_spec(root)).iloc[0]
 
 
+# Rotations become arc lengths on a sphere of this radius (mm).
+HEAD_RADIUS_MM = 50.0
+
+
 def test_framewise_displacement_sums_absolute_steps_in_mm():
     motion = np.zeros((5, 6))
     motion[2, 0] = 0.2  # mm
     motion[3, 5] = 0.004  # rad: 0.2 mm on a 50 mm sphere
-    fd = framewise_displacement(motion, tr=2.0, low_pass_hz=None)
+    fd = framewise_displacement(
+        motion, tr=2.0, low_pass_hz=None, head_radius_mm=HEAD_RADIUS_MM
+    )
     np.testing.assert_allclose(fd, [0, 0, 0.2, 0.4, 0.2])
 
 
@@ -51,28 +57,44 @@ def test_low_pass_removes_fast_oscillation_but_keeps_a_step():
     oscillation[:, 0] = 0.3 * np.sin(2 * np.pi * 0.3 * np.arange(n) * 0.5)  # 0.3 Hz
     step = np.zeros((n, 6))
     step[100:, 1] = 3.0  # mm; the filter spreads the jump over several volumes
-    raw = framewise_displacement(oscillation, tr=0.5, low_pass_hz=None)
-    filtered = framewise_displacement(oscillation, tr=0.5, low_pass_hz=0.1)
+    raw = framewise_displacement(
+        oscillation, tr=0.5, low_pass_hz=None, head_radius_mm=HEAD_RADIUS_MM
+    )
+    filtered = framewise_displacement(
+        oscillation, tr=0.5, low_pass_hz=0.1, head_radius_mm=HEAD_RADIUS_MM
+    )
     assert raw.max() > 0.15 and filtered[20:-20].max() < 0.15
-    assert framewise_displacement(step, tr=0.5, low_pass_hz=0.1).max() > 0.15
+    assert (
+        framewise_displacement(
+            step, tr=0.5, low_pass_hz=0.1, head_radius_mm=HEAD_RADIUS_MM
+        ).max()
+        > 0.15
+    )
 
 
 @pytest.mark.parametrize("n_volumes", [16, 17, 18, 19, 20])
 def test_runs_too_short_to_low_pass_get_unfiltered_fd(n_volumes):
     motion = np.zeros((n_volumes, 6))
     motion[n_volumes // 2 :, 0] = 0.5  # a 0.5 mm step halfway
-    fd = framewise_displacement(motion, tr=0.8, low_pass_hz=0.1)
+    fd = framewise_displacement(
+        motion, tr=0.8, low_pass_hz=0.1, head_radius_mm=HEAD_RADIUS_MM
+    )
     assert fd.shape == (n_volumes,)
     if n_volumes < MIN_LOW_PASS_VOLUMES:
         np.testing.assert_allclose(
-            fd, framewise_displacement(motion, tr=0.8, low_pass_hz=None)
+            fd,
+            framewise_displacement(
+                motion, tr=0.8, low_pass_hz=None, head_radius_mm=HEAD_RADIUS_MM
+            ),
         )
     else:  # filtered: the step is spread over several volumes
         assert np.count_nonzero(fd > 1e-6) > 1
 
 
 def test_regressors_are_6_motion_and_5_wm_and_5_csf_components(run):
-    regressors = nuisance_regressors(run.bold, run.confounds, DenoiseSettings())
+    regressors = nuisance_regressors(
+        run.bold, run.confounds, DenoiseSettings(**with_defaults("denoise"))
+    )
     assert len(regressors) == 120
     assert sorted(c for c in regressors if c.startswith(("trans", "rot"))) == sorted(
         ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
@@ -86,15 +108,21 @@ def test_missing_regressor_column_is_an_error_naming_the_file(run, tmp_path):
     table.drop(columns=["rot_z"]).to_csv(run.confounds, sep="\t", index=False)
     try:
         with pytest.raises(ValueError, match=f"{run.confounds}: .*rot_z"):
-            nuisance_regressors(run.bold, run.confounds, DenoiseSettings())
+            nuisance_regressors(
+                run.bold, run.confounds, DenoiseSettings(**with_defaults("denoise"))
+            )
         with pytest.raises(ValueError, match=f"{run.confounds}: missing motion"):
-            censored_volumes(run.confounds, 2.0, DenoiseSettings())
+            censored_volumes(
+                run.confounds, 2.0, DenoiseSettings(**with_defaults("denoise"))
+            )
     finally:
         table.to_csv(run.confounds, sep="\t", index=False, na_rep="n/a")
 
 
 def test_spikes_are_censored(run):
-    censored, fd = censored_volumes(run.confounds, 2.0, DenoiseSettings())
+    censored, fd = censored_volumes(
+        run.confounds, 2.0, DenoiseSettings(**with_defaults("denoise"))
+    )
     assert censored.dtype == bool and len(censored) == 120
     assert np.array_equal(censored, fd > 0.15)
 
@@ -155,7 +183,9 @@ def test_real_confounds_give_motion_and_non_steady_state_as_written(real_run):
     flags = table.filter(like="non_steady_state_outlier").to_numpy()
     expected = flags.sum(axis=1) > 0
     np.testing.assert_array_equal(non_steady_state_volumes(files.confounds), expected)
-    censored, _ = censored_volumes(files.confounds, REAL_TR, DenoiseSettings())
+    censored, _ = censored_volumes(
+        files.confounds, REAL_TR, DenoiseSettings(**with_defaults("denoise"))
+    )
     assert censored[expected].all()
 
 
@@ -163,7 +193,9 @@ def test_real_confounds_select_the_first_components_of_each_mask(real_run):
     files, _, table, sidecar = real_run
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        regressors = nuisance_regressors(files.bold, files.confounds, DenoiseSettings())
+        regressors = nuisance_regressors(
+            files.bold, files.confounds, DenoiseSettings(**with_defaults("denoise"))
+        )
     wm, csf = (first_components(sidecar, mask, 5) for mask in ("WM", "CSF"))
     assert sorted(regressors.columns) == sorted([*MOTION_COLUMNS, *wm, *csf])
     np.testing.assert_allclose(regressors, table[regressors.columns])
@@ -185,7 +217,9 @@ def test_real_confounds_qc_counts_non_steady_state_compcor_and_std_dvars(
             atlas_subcortex="structures",
             tr=REAL_TR,
             # The test tables move wildly; only non-steady-state volumes go.
-            denoise={"max_censored_fraction": 1.0, "fd_threshold_mm": 100.0},
+            denoise=with_defaults(
+                "denoise", max_censored_fraction=1.0, fd_threshold_mm=100.0
+            ),
             alignment={"drop_initial_seconds": 0, "hemodynamic_delay_seconds": 0},
             rating_column="pain",
             timeseries_out=str(tmp_path / "timeseries.tsv"),
@@ -214,7 +248,9 @@ def test_a_component_listed_but_not_in_the_table_names_file_and_counts(real_run)
     table.drop(columns=wm[-1]).to_csv(files.confounds, sep="\t", index=False)
     listed = len(first_components(sidecar, "WM", 1000))
     with pytest.raises(ValueError, match=f"{files.confounds}: .*'WM': {listed}"):
-        nuisance_regressors(files.bold, files.confounds, DenoiseSettings())
+        nuisance_regressors(
+            files.bold, files.confounds, DenoiseSettings(**with_defaults("denoise"))
+        )
 
 
 def jerk_run(tmp_path, jerk_mm: float = 1.5, n_volumes: int = 400):
@@ -231,11 +267,15 @@ def jerk_run(tmp_path, jerk_mm: float = 1.5, n_volumes: int = 400):
 
 def test_a_brief_jerk_escapes_filtered_fd_but_not_the_spike_options(tmp_path):
     path = jerk_run(tmp_path)
-    study = censoring(path, 0.8, DenoiseSettings())
+    study = censoring(path, 0.8, DenoiseSettings(**with_defaults("denoise")))
     # Low-passed at 0.1 Hz, a 1.5 mm one-volume jerk is about 0.05 mm of FD.
     assert 0.03 < study.fd.max() < 0.08 and not study.censored.any()
-    by_fd = censoring(path, 0.8, DenoiseSettings(spike_fd_mm=0.5))
-    by_dvars = censoring(path, 0.8, DenoiseSettings(spike_std_dvars=1.5))
+    by_fd = censoring(
+        path, 0.8, DenoiseSettings(**with_defaults("denoise", spike_fd_mm=0.5))
+    )
+    by_dvars = censoring(
+        path, 0.8, DenoiseSettings(**with_defaults("denoise", spike_std_dvars=1.5))
+    )
     np.testing.assert_array_equal(np.flatnonzero(by_fd.censored), [200, 201])
     np.testing.assert_array_equal(np.flatnonzero(by_dvars.censored), [200, 201])
     assert by_fd.reasons["spike_fd"].sum() == by_dvars.reasons["spike_std_dvars"].sum()
@@ -247,8 +287,12 @@ def test_spike_std_dvars_without_the_column_names_the_file(tmp_path):
         path, sep="\t", index=False
     )
     with pytest.raises(ValueError, match=f"{path}: no std_dvars column"):
-        censoring(path, 0.8, DenoiseSettings(spike_std_dvars=1.5))
-    assert np.isnan(censoring(path, 0.8, DenoiseSettings()).std_dvars).all()
+        censoring(
+            path, 0.8, DenoiseSettings(**with_defaults("denoise", spike_std_dvars=1.5))
+        )
+    assert np.isnan(
+        censoring(path, 0.8, DenoiseSettings(**with_defaults("denoise"))).std_dvars
+    ).all()
 
 
 @pytest.mark.parametrize(
@@ -257,6 +301,8 @@ def test_spike_std_dvars_without_the_column_names_the_file(tmp_path):
 )
 def test_dummy_seconds_censor_the_first_volumes(tmp_path, seconds, tr, n_dummy):
     path = jerk_run(tmp_path, jerk_mm=0.0)
-    found = censoring(path, tr, DenoiseSettings(dummy_seconds=seconds))
+    found = censoring(
+        path, tr, DenoiseSettings(**with_defaults("denoise", dummy_seconds=seconds))
+    )
     assert found.reasons["dummy"].sum() == n_dummy == math.ceil(seconds / tr)
     np.testing.assert_array_equal(np.flatnonzero(found.censored), range(n_dummy))

@@ -5,7 +5,7 @@ x 3 runs of 10 minutes, 8 signal regions each.
 """
 
 import pytest
-from conftest import decode_study, study_atlas
+from conftest import decode_study, study_atlas, with_defaults
 
 from painflow.analyses.importance import fold_contributions, rank_regions
 from painflow.analyses.learningcurve import kernel_data, learning_curve_scores
@@ -23,7 +23,7 @@ def demo(tmp_path_factory):
     study = tmp_path_factory.mktemp("demo")
     simulate_study(study, artifacts=True)  # the defaults of `painflow simulate`
     # As config/demo.yaml: the simulated jerks escape the low-passed FD.
-    denoise = DenoiseSettings(spike_std_dvars=1.5)
+    denoise = DenoiseSettings(**with_defaults("denoise", spike_std_dvars=1.5))
     return study, decode_study(study, n_bootstrap=10, denoise=denoise)
 
 

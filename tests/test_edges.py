@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import with_defaults
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -233,7 +234,9 @@ def test_run_features_bins_and_targets():
         "window_stop": 10 + n,
         "RepetitionTime": 3.0,
     }
-    settings = FeatureSettings(time_bins={"1min": 60, "5min": 300})
+    settings = FeatureSettings(
+        **with_defaults("features", time_bins={"1min": 60, "5min": 300})
+    )
     features = run_features(table, qc, list("abcde"), settings, ["fd"])
     assert features["rating_bin_edges"].shape == (10, 10)
     assert float(features["rating_bin_fraction"]) == 1.0
@@ -252,7 +255,11 @@ def test_run_features_bins_and_targets():
 def test_run_features_of_an_excluded_run_are_empty():
     table = pd.DataFrame(columns=["volume", "time", "rating", "fd", "a", "b"])
     features = run_features(
-        table, {"included": False}, ["a", "b"], FeatureSettings(), ["fd"]
+        table,
+        {"included": False},
+        ["a", "b"],
+        FeatureSettings(**with_defaults("features")),
+        ["fd"],
     )
     assert not features["included"]
     assert features["zscored"].shape == (0, 2)
@@ -270,7 +277,9 @@ def test_run_features_of_a_run_whose_rating_jumps_every_volume():
     table.insert(2, "rating", np.tile([0.0, 100.0], n // 2))
     table.insert(3, "fd", 0.1)
     qc = {"included": True, "window_start": 0, "window_stop": n, "RepetitionTime": 2.0}
-    features = run_features(table, qc, list("abc"), FeatureSettings(), ["fd"])
+    features = run_features(
+        table, qc, list("abc"), FeatureSettings(**with_defaults("features")), ["fd"]
+    )
     assert float(features["rating_bin_fraction"]) == 0.0
     assert features["rating_bin_edges"].shape == (0, 3)
     assert features["rating_bin_motion"].shape == (0, 1)

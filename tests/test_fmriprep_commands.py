@@ -78,6 +78,8 @@ def settings(engine: str, license_file: Path, image: Path) -> FmriprepSettings:
         output_spaces=SPACES,
         cifti_output="91k",
         image=image if engine == "apptainer" else None,
+        templateflow_home=None,
+        extra_arguments=(),
     )
 
 
@@ -193,7 +195,13 @@ def test_grayordinates_come_from_cifti_output_with_its_volume_space(layout):
     volume = output_spaces("MNI152NLin6Asym", "2", None, ["MNI152NLin6Asym:res-2"])
     assert volume == ("MNI152NLin6Asym:res-2",)
     grayordinates = FmriprepSettings(
-        engine="native", license=license_file, output_spaces=spaces, cifti_output="91k"
+        engine="native",
+        license=license_file,
+        output_spaces=spaces,
+        cifti_output="91k",
+        image=None,
+        templateflow_home=None,
+        extra_arguments=(),
     )
     job = every_job(root)[1]
     (parsed,) = parse_with_fmriprep(

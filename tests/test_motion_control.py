@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+from conftest import with_defaults
 
 from painflow.analyses.metrics import add_time_bins, point_metrics
 from painflow.model.crossval import MOTION, RunFeatures, nested_loso
@@ -29,7 +30,11 @@ def motion_study(rng, motion_follows_pain: bool) -> tuple[list, pd.DataFrame]:
             window = {"window_start": 0, "window_stop": n}
             qc = {"included": True, "RepetitionTime": tr, **window}
             arrays = run_features(
-                table, qc, ["a", "b", "c"], FeatureSettings(), list(MOTION_SUMMARIES)
+                table,
+                qc,
+                ["a", "b", "c"],
+                FeatureSettings(**with_defaults("features")),
+                list(MOTION_SUMMARIES),
             )
             runs.append(RunFeatures(session, run, arrays))
             windows.append({"session": session, "run": run, "tr": tr, **window})

@@ -2,6 +2,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import with_defaults
 from nilearn.maskers import NiftiLabelsMasker
 
 from painflow.atlas.volume import (
@@ -108,7 +109,9 @@ def test_cleaning_regions_equals_cleaning_voxels_first(atlas_files, bold_file):
     regressors = rng.normal(size=(60, 4))
     censored = np.zeros(60, bool)
     censored[[7, 8, 30]] = True
-    settings = DenoiseSettings(high_pass_hz=0.01, low_pass_hz=0.15)
+    settings = DenoiseSettings(
+        **with_defaults("denoise", high_pass_hz=0.01, low_pass_hz=0.15)
+    )
     data = np.asarray(nib.load(bold_file).dataobj, dtype=float).reshape(-1, 60)
     voxels_cleaned = clean_series(data.T, regressors, censored, 2.0, settings).values
     voxel_first = (averaging_matrix(atlas) @ voxels_cleaned.T).T

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import with_defaults
 
 from painflow.analyses.metrics import METRIC_COLUMNS
 from painflow.analyses.prospective import (
@@ -34,15 +35,21 @@ def plain_fit(runs, sessions):
 
 
 def test_split_tests_exactly_the_sessions_after_the_first_ones():
-    design = ProspectiveDesign(mode="split", train_sessions=4)
+    design = ProspectiveDesign(
+        **with_defaults("prospective", mode="split", train_sessions=4)
+    )
     assert design.training_sessions(ORDER) == ORDER[:4]
     assert prospective_plan(design, {"01": ORDER}) == {"01": ORDER[4:]}
-    expanding = ProspectiveDesign(mode="expanding", min_train_sessions=3)
+    expanding = ProspectiveDesign(
+        **with_defaults("prospective", mode="expanding", min_train_sessions=3)
+    )
     assert prospective_plan(expanding, {"01": ORDER}) == {"01": ORDER[3:]}
 
 
 def test_a_subject_too_short_for_the_split_is_an_error_naming_the_keys():
-    design = ProspectiveDesign(mode="split", train_sessions=5)
+    design = ProspectiveDesign(
+        **with_defaults("prospective", mode="split", train_sessions=5)
+    )
     with pytest.raises(ValueError) as error:
         prospective_plan(design, {"01": ORDER, "02": ORDER[:5]})
     message = str(error.value)
@@ -50,10 +57,12 @@ def test_a_subject_too_short_for_the_split_is_an_error_naming_the_keys():
     assert "prospective.train_sessions" in message
     assert "prospective.mode: expanding" in message
     # The expanding window has no such requirement: the subject is skipped.
-    expanding = ProspectiveDesign(mode="expanding", min_train_sessions=5)
+    expanding = ProspectiveDesign(
+        **with_defaults("prospective", mode="expanding", min_train_sessions=5)
+    )
     assert prospective_plan(expanding, {"02": ORDER[:5]}) == {"02": []}
     with pytest.raises(ValueError, match="prospective.mode"):
-        ProspectiveDesign(mode="rolling")
+        ProspectiveDesign(**with_defaults("prospective", mode="rolling"))
 
 
 def test_training_sessions_left_without_usable_runs_are_an_error():

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import with_defaults
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nilearn.signal import clean
@@ -99,7 +100,9 @@ def censored_runs(draw):
     regressors = rng.normal(size=(n, draw(st.integers(0, 3))))
     high, low = draw(st.sampled_from(FILTERS))
     denoise = DenoiseSettings(
-        detrend=draw(st.booleans()), high_pass_hz=high, low_pass_hz=low
+        **with_defaults(
+            "denoise", detrend=draw(st.booleans()), high_pass_hz=high, low_pass_hz=low
+        )
     )
     tr = draw(st.sampled_from([0.46, 0.8, 2.0]))
     return series, regressors, censored, tr, denoise
@@ -134,7 +137,13 @@ def test_white_noise_stays_aligned_when_first_and_last_volumes_are_censored():
     x = np.random.default_rng(1).normal(size=(1300, 1))
     censored = np.zeros(1300, dtype=bool)
     censored[[0, 1299]] = True
-    cleaned = clean_series(x, np.empty((1300, 0)), censored, 0.46, DenoiseSettings())
+    cleaned = clean_series(
+        x,
+        np.empty((1300, 0)),
+        censored,
+        0.46,
+        DenoiseSettings(**with_defaults("denoise")),
+    )
     assert correlation(cleaned.values, x[cleaned.volumes]) > 0.9
     assert abs(correlation(cleaned.values, x[cleaned.volumes - 1])) < 0.1
 
@@ -146,7 +155,7 @@ def test_every_volume_censored_is_an_error():
             np.empty((50, 0)),
             np.ones(50, bool),
             2.0,
-            DenoiseSettings(),
+            DenoiseSettings(**with_defaults("denoise")),
         )
 
 
@@ -173,12 +182,16 @@ def test_ratings_stay_paired_with_their_volumes_whatever_is_censored(
     std_dvars = 1.0 + np.arange(N_VOLUMES) % 3 / 2  # 1, 1.5, 2, 1, ...
     write_confounds(files, still_head(N_VOLUMES, censored, std_dvars), None)
     denoise = DenoiseSettings(
-        n_compcor=0,
-        max_censored_fraction=1.0,
-        detrend=filtered,
-        high_pass_hz=0.005 if filtered else None,
+        **with_defaults(
+            "denoise",
+            n_compcor=0,
+            max_censored_fraction=1.0,
+            detrend=filtered,
+            high_pass_hz=0.005 if filtered else None,
+        )
     )
-    table, qc = extract_run(files, TR, atlas, denoise, AlignmentSettings())
+    alignment = AlignmentSettings(**with_defaults("alignment"))
+    table, qc = extract_run(files, TR, atlas, denoise, alignment, "pain")
     window = np.arange(18, N_VOLUMES)
     np.testing.assert_array_equal(table["volume"], window[~censored[window]])
     np.testing.assert_allclose(table["time"], (table["volume"] + 0.5) * TR)

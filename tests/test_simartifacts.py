@@ -17,6 +17,7 @@ from painflow.core.bids import bids_path
 from painflow.signals.confounds import MOTION_COLUMNS, motion_in_mm
 from painflow.simulation.artifacts import ArtifactParameters, draw_jerks, hold_ratings
 from painflow.simulation.design import Mess
+from painflow.simulation.parameters import SimulationParameters
 from painflow.simulation.study import simulate_study
 
 N_SESSIONS, N_RUNS, N_VOLUMES, TR, SEED = 3, 3, 60, 2.0, 1
@@ -162,7 +163,8 @@ def test_jerks_are_large_brief_and_flagged(messy, clean):
         confounds = read_confounds(root, record)
         shift = motion_in_mm(
             confounds[list(MOTION_COLUMNS)].to_numpy()
-            - read_confounds(clean_root, record)[list(MOTION_COLUMNS)].to_numpy()
+            - read_confounds(clean_root, record)[list(MOTION_COLUMNS)].to_numpy(),
+            SimulationParameters().head_radius,
         )
         np.testing.assert_allclose(
             np.abs(shift[volumes]).sum(axis=1), event["size_mm"], rtol=1e-6

@@ -5,7 +5,7 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import study_spec
+from conftest import study_spec, with_defaults
 
 from painflow.analyses.metrics import add_time_bins
 from painflow.analyses.windows import run_windows
@@ -41,14 +41,17 @@ def fast_study(tmp_path_factory):
             atlas_labels=str(root / "data" / truth["atlas"]["labels"]),
             atlas_subcortex="structures",
             tr=row.tr,
-            denoise={},
-            alignment={},
+            denoise=with_defaults("denoise"),
+            alignment=with_defaults("alignment"),
             rating_column="pain",
             timeseries_out=f"{stem}_timeseries.tsv",
             qc_out=f"{stem}_timeseries.json",
         )
         edge_features(
-            f"{stem}_timeseries.tsv", f"{stem}_timeseries.json", {}, f"{stem}.npz"
+            f"{stem}_timeseries.tsv",
+            f"{stem}_timeseries.json",
+            with_defaults("features"),
+            f"{stem}.npz",
         )
         qc_files.append(f"{stem}_timeseries.json")
         feature_files.append(f"{stem}.npz")
@@ -145,5 +148,8 @@ def test_a_qc_record_without_the_repetition_time_is_named(fast_study, tmp_path):
     write_json(old, record)
     with pytest.raises(ValueError, match=f"{old}: QC record without RepetitionTime"):
         edge_features(
-            qc_files[0].replace(".json", ".tsv"), str(old), {}, str(tmp_path / "x.npz")
+            qc_files[0].replace(".json", ".tsv"),
+            str(old),
+            with_defaults("features"),
+            str(tmp_path / "x.npz"),
         )

@@ -19,7 +19,7 @@ from browser import (
     wait_for,
 )
 from conftest import TINY_OVERRIDES
-from workflow_runner import run_workflow, study_config
+from workflow_runner import REPO, run_workflow, study_config
 
 from painflow.core.fileio import read_json, read_npz, read_tsv
 from painflow.report.provenance import SIDECAR_SUFFIX
@@ -309,6 +309,29 @@ def test_unknown_config_key_is_rejected(tiny_study, tmp_path):
     assert result.returncode != 0
     assert "n_boostrap" in result.stdout
     assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_importance_scale_stops_a_dry_run_before_any_job(tiny_study, tmp_path):
+    config = study_config(tiny_study, tmp_path / "out", importance={"scale": "run"})
+    result = run_workflow(config, tmp_path, "-n")
+    assert result.returncode != 0
+    assert "importance.scale is 'run'" in result.stdout
+    assert "features.time_bins (1min, 2min, 5min)" in result.stdout
+    assert "Job stats" not in result.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_dry_run_without_a_config_names_the_required_keys(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+        + ["--directory", str(tmp_path), "--cores", "1", "-n"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    message = "missing required key(s) bids_dir, fmriprep_dir, output_dir, atlas"
+    assert message in result.stdout + result.stderr
 
 
 def test_subject_with_fewer_than_three_sessions_is_rejected(tiny_study, tmp_path):

@@ -2,10 +2,8 @@
 
 from snakemake.settings.types import DeploymentMethod
 
-from painflow.atlas.configured import check_atlas_config
 from painflow.workflow.study import Study, derivatives_root
 
-check_atlas_config(config["atlas"], config["den"])
 # Discovery, units, sizes and every path: built once, before any job.
 STUDY = Study.from_config(config)
 

@@ -43,9 +43,9 @@ class ProspectiveDesign:
         Expanding: fewest earlier sessions before a session is predicted.
     """
 
-    mode: str = "split"
-    train_sessions: int = 12
-    min_train_sessions: int = 4
+    mode: str
+    train_sessions: int
+    min_train_sessions: int
 
     def __post_init__(self):
         if self.mode not in MODES:

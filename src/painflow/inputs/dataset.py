@@ -33,6 +33,37 @@ log = logging.getLogger(__name__)
 GRAYORDINATE_SPACE = "fsLR"
 
 
+def check_space_entities(space: str, res: str | None, den: str | None) -> None:
+    """Raise when the config's space entities name no fMRIPrep output.
+
+    Grayordinates (``den`` set) are fMRIPrep's CIFTI outputs, which are in
+    space fsLR and have no ``res``; fsLR has no volume outputs.
+
+    Raises
+    ------
+    ValueError
+        Naming the config keys ``space``, ``res`` and ``den``.
+    """
+    if den is None:
+        if space == GRAYORDINATE_SPACE:
+            raise ValueError(
+                f"config 'space' is {space!r} and 'den' is null: fMRIPrep writes "
+                f"{space} as grayordinates only; set 'den' (e.g. \"91k\") and 'res' "
+                "to null, or name a volume space"
+            )
+        return
+    if res is not None:
+        raise ValueError(
+            f"config 'den' is {den!r} (grayordinates) and 'res' is "
+            f"{res!r}: 'res' names a volume grid; set it to null"
+        )
+    if space != GRAYORDINATE_SPACE:
+        raise ValueError(
+            f"config 'den' is {den!r}, but 'space' is {space!r}: "
+            f"fMRIPrep writes grayordinates in space {GRAYORDINATE_SPACE}"
+        )
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
     """Where the inputs are and how they are named (from the config).
@@ -56,27 +87,41 @@ class DatasetSpec:
 
     bids_dir: Path
     fmriprep_dir: Path
-    task: str = "rating"
-    space: str = "MNI152NLin6Asym"
-    res: str | None = "2"
-    den: str | None = None
-    recording: str = "rating"
-    subjects: tuple = ()
-    check_derivatives: bool = True
+    task: str
+    space: str
+    res: str | None
+    den: str | None
+    recording: str
+    subjects: tuple
+    check_derivatives: bool
 
     def __post_init__(self):
-        if self.den is None:
-            return
-        if self.res is not None:
-            raise ValueError(
-                f"config 'den' is {self.den!r} (grayordinates) and 'res' is "
-                f"{self.res!r}: 'res' names a volume grid; set it to null"
-            )
-        if self.space != GRAYORDINATE_SPACE:
-            raise ValueError(
-                f"config 'den' is {self.den!r}, but 'space' is {self.space!r}: "
-                f"fMRIPrep writes grayordinates in space {GRAYORDINATE_SPACE}"
-            )
+        check_space_entities(self.space, self.res, self.den)
+
+    @classmethod
+    def from_config(cls, config: dict, fmriprep_dir: str | Path) -> DatasetSpec:
+        """The inputs a validated config names.
+
+        Parameters
+        ----------
+        config : dict
+            The config, defaults filled.
+        fmriprep_dir : str or Path
+            Where fMRIPrep's outputs are: config ``fmriprep_dir``, or the
+            folder painflow runs fMRIPrep into when that key is null (the
+            outputs need not exist yet then).
+        """
+        return cls(
+            bids_dir=Path(config["bids_dir"]),
+            fmriprep_dir=Path(fmriprep_dir),
+            task=config["task"],
+            space=config["space"],
+            res=config["res"],
+            den=config["den"],
+            recording=config["ratings"]["recording"],
+            subjects=tuple(str(label) for label in config["subjects"]),
+            check_derivatives=config["fmriprep_dir"] is not None,
+        )
 
 
 def run_entities(row) -> dict:

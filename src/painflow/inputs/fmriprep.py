@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 FMRIPREP_VERSION = "25.2.7"
@@ -70,10 +70,10 @@ class FmriprepSettings:
     engine: str
     license: Path
     output_spaces: tuple
-    cifti_output: str | None = None
-    image: Path | None = None
-    templateflow_home: Path | None = None
-    extra_arguments: tuple = field(default_factory=tuple)
+    cifti_output: str | None
+    image: Path | None
+    templateflow_home: Path | None
+    extra_arguments: tuple
 
 
 @dataclass(frozen=True)

@@ -62,20 +62,20 @@ class DenoiseSettings:
         motion exceeds it.
     """
 
-    motion: str = "basic"
-    compcor: str = "anat_separated"
-    n_compcor: int = 5
-    fmriprep_cosines: bool = False
-    detrend: bool = True
-    high_pass_hz: float | None = 0.005
-    low_pass_hz: float | None = None
-    fd_threshold_mm: float = 0.15
-    fd_low_pass_hz: float | None = 0.1
-    head_radius_mm: float = 50.0
-    max_censored_fraction: float = 0.5
-    dummy_seconds: float = 0.0
-    spike_std_dvars: float | None = None
-    spike_fd_mm: float | None = None
+    motion: str
+    compcor: str
+    n_compcor: int
+    fmriprep_cosines: bool
+    detrend: bool
+    high_pass_hz: float | None
+    low_pass_hz: float | None
+    fd_threshold_mm: float
+    fd_low_pass_hz: float | None
+    head_radius_mm: float
+    max_censored_fraction: float
+    dummy_seconds: float
+    spike_std_dvars: float | None
+    spike_fd_mm: float | None
 
 
 def nuisance_regressors(
@@ -215,7 +215,7 @@ def _non_steady_state(table: pd.DataFrame) -> np.ndarray:
     return flags.fillna(0).to_numpy(float).sum(axis=1) > 0
 
 
-def motion_in_mm(motion: np.ndarray, head_radius_mm: float = 50.0) -> np.ndarray:
+def motion_in_mm(motion: np.ndarray, head_radius_mm: float) -> np.ndarray:
     """Express rotations (radians) as arc lengths (mm) on a sphere.
 
     Parameters
@@ -237,8 +237,8 @@ def motion_in_mm(motion: np.ndarray, head_radius_mm: float = 50.0) -> np.ndarray
 def framewise_displacement(
     motion: np.ndarray,
     tr: float,
-    low_pass_hz: float | None = 0.1,
-    head_radius_mm: float = 50.0,
+    low_pass_hz: float | None,
+    head_radius_mm: float,
 ) -> np.ndarray:
     """Framewise displacement from low-pass filtered motion parameters.
 

@@ -7,7 +7,7 @@ triangle of ``Z_b' Z_b / |b|``, never through the (volumes x edges) matrix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -37,12 +37,10 @@ class FeatureSettings:
         flagged in the QC table.
     """
 
-    n_rating_bins: int = 10
-    min_stretch_seconds: float = 2.3
-    time_bins: dict = field(
-        default_factory=lambda: {"1min": 60.0, "2min": 120.0, "5min": 300.0}
-    )
-    min_binned_fraction: float = 0.5
+    n_rating_bins: int
+    min_stretch_seconds: float
+    time_bins: dict
+    min_binned_fraction: float
 
 
 def zscore(series: np.ndarray) -> np.ndarray:

@@ -42,8 +42,8 @@ class AlignmentSettings:
         BOLD lags the rating by this much.
     """
 
-    drop_initial_seconds: float = 30.0
-    hemodynamic_delay_seconds: float = 6.0
+    drop_initial_seconds: float
+    hemodynamic_delay_seconds: float
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def extract_run(
     atlas: Atlas | GrayordinateAtlas,
     denoise: DenoiseSettings,
     align: AlignmentSettings,
-    rating_column: str = "pain",
+    rating_column: str,
 ) -> tuple[pd.DataFrame, dict]:
     """Clean region series of one run and pair each kept volume with its rating.
 

@@ -30,14 +30,16 @@ import numpy as np
 from painflow.core.streams import step_rng
 from painflow.signals.confounds import (
     MOTION_COLUMNS,
-    DenoiseSettings,
     framewise_displacement,
 )
 
 NON_STEADY_STATE_PREFIX = "non_steady_state_outlier"
 # The usual spike threshold of standardized DVARS (Power et al. 2014; fMRIPrep).
 STD_DVARS_THRESHOLD = 1.5
-_FD_DEFAULTS = DenoiseSettings()
+# The study's censoring by FD (config denoise.fd_low_pass_hz and fd_threshold_mm
+# at their defaults), the rule whose detections the ground truth records.
+STUDY_FD_LOW_PASS_HZ = 0.1
+STUDY_FD_THRESHOLD_MM = 0.15
 
 
 @dataclass(frozen=True)
@@ -438,7 +440,7 @@ def censoring_flags(confounds, tr: float, head_radius: float) -> dict:
         fd = framewise_displacement(
             motion,
             tr,
-            low_pass_hz=_FD_DEFAULTS.fd_low_pass_hz,
+            low_pass_hz=STUDY_FD_LOW_PASS_HZ,
             head_radius_mm=head_radius,
         )
     except ValueError:  # a run shorter than the zero-phase filter's padding
@@ -447,7 +449,7 @@ def censoring_flags(confounds, tr: float, head_radius: float) -> dict:
     std_dvars = confounds["std_dvars"].to_numpy(float)
     return {
         NON_STEADY_STATE_PREFIX: flags.to_numpy(float).sum(axis=1) > 0,
-        "filtered_fd": fd > _FD_DEFAULTS.fd_threshold_mm,
+        "filtered_fd": fd > STUDY_FD_THRESHOLD_MM,
         "std_dvars": np.nan_to_num(std_dvars) > STD_DVARS_THRESHOLD,
     }
 
@@ -484,8 +486,8 @@ def detection_rules() -> dict:
     """The thresholds of the rules in ``detected_by``, for the ground truth."""
     return {
         "filtered_fd": {
-            "low_pass_hz": _FD_DEFAULTS.fd_low_pass_hz,
-            "threshold_mm": _FD_DEFAULTS.fd_threshold_mm,
+            "low_pass_hz": STUDY_FD_LOW_PASS_HZ,
+            "threshold_mm": STUDY_FD_THRESHOLD_MM,
         },
         "std_dvars": {"threshold": STD_DVARS_THRESHOLD},
         NON_STEADY_STATE_PREFIX: {"columns": f"{NON_STEADY_STATE_PREFIX}XX"},

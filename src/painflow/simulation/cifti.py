@@ -34,6 +34,7 @@ from painflow.inputs.dataset import DatasetSpec, preproc_bold_path
 from painflow.simulation.generative import AtlasGrid
 from painflow.simulation.writers import (
     ATLAS_NAME,
+    RATING_RECORDING,
     TASK,
     atlas_paths,
     nifti_image,
@@ -270,6 +271,9 @@ def cifti_spec(bids_dir: Path, fmriprep_dir: Path) -> DatasetSpec:
         space=SPACE,
         res=None,
         den=DENSITY,
+        recording=RATING_RECORDING,
+        subjects=(),
+        check_derivatives=True,
     )
 
 

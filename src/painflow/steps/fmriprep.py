@@ -25,10 +25,10 @@ def fmriprep_settings(config: dict, license_path: str) -> FmriprepSettings:
         engine=config["engine"],
         license=Path(license_path),
         output_spaces=tuple(config["output_spaces"]),
-        cifti_output=config.get("cifti_output"),
-        image=optional_path(config.get("image")),
-        templateflow_home=optional_path(config.get("templateflow_home")),
-        extra_arguments=tuple(config.get("extra_arguments", ())),
+        cifti_output=config["cifti_output"],
+        image=optional_path(config["image"]),
+        templateflow_home=optional_path(config["templateflow_home"]),
+        extra_arguments=tuple(config["extra_arguments"]),
     )
 
 

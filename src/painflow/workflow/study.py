@@ -112,20 +112,9 @@ class Study:
         """
         output_dir = Path(config["output_dir"])
         run_fmriprep = config["fmriprep_dir"] is None
-        dataset = DatasetSpec(
-            bids_dir=Path(config["bids_dir"]),
-            fmriprep_dir=(
-                output_dir / "fmriprep"
-                if run_fmriprep
-                else Path(config["fmriprep_dir"])
-            ),
-            task=config["task"],
-            space=config["space"],
-            res=config["res"],
-            den=config["den"],
-            recording=config["ratings"]["recording"],
-            subjects=tuple(str(label) for label in config["subjects"]),
-            check_derivatives=not run_fmriprep,
+        dataset = DatasetSpec.from_config(
+            config,
+            output_dir / "fmriprep" if run_fmriprep else config["fmriprep_dir"],
         )
         return cls(config, discover_runs(dataset), dataset, environ)
 
