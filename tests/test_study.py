@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from snakemake.utils import validate
+from workflow_runner import study_config
 
-from painflow.core.fileio import read_json
 from painflow.simulation.study import simulate_study
 from painflow.workflow.study import Study, derivatives_root
 
@@ -17,22 +17,9 @@ SCHEMA = Path(__file__).parents[1] / "workflow" / "schemas" / "config.schema.yam
 SCAN_ORDER = ["03", "01", "04", "02"]
 
 
-def study_config(study: Path, output: Path, **overrides) -> dict:
-    """A validated config of a simulated study, defaults from the schema."""
-    truth = read_json(study / "ground_truth.json")
-    config = {
-        "bids_dir": str(study),
-        "fmriprep_dir": str(study / "derivatives" / "fmriprep"),
-        "output_dir": str(output),
-        "res": "6",
-        "atlas": {
-            "name": truth["atlas"]["name"],
-            "image": str(study / truth["atlas"]["image"]),
-            "labels": str(study / truth["atlas"]["labels"]),
-        },
-        "prospective": {"train_sessions": 2},
-        **overrides,
-    }
+def validated_config(study: Path, output: Path, **overrides) -> dict:
+    """The tests' config of a simulated study, with the schema's defaults filled."""
+    config = study_config(study, output, **overrides)
     validate(config, str(SCHEMA), set_default=True)
     return config
 
@@ -58,7 +45,7 @@ def sessions_study(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def study(sessions_study, tmp_path_factory) -> Study:
     output = tmp_path_factory.mktemp("out")
-    return Study.from_config(study_config(sessions_study, output))
+    return Study.from_config(validated_config(sessions_study, output))
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +58,7 @@ def runs_study(tmp_path_factory) -> Study:
         for path in sorted((tree / "sub-01" / "ses-01" / "func").iterdir()):
             path.rename(tree / "sub-01" / "func" / path.name.replace("_ses-01", ""))
         shutil.rmtree(tree / "sub-01" / "ses-01")
-    return Study.from_config(study_config(root, root / "out"))
+    return Study.from_config(validated_config(root, root / "out"))
 
 
 def missing(study: Study) -> list[tuple]:
@@ -137,13 +124,15 @@ def test_prospective_sessions_follow_scan_order(study):
 
 
 def test_a_split_without_later_sessions_is_an_error(sessions_study, tmp_path):
-    config = study_config(sessions_study, tmp_path, prospective={"train_sessions": 4})
+    config = validated_config(
+        sessions_study, tmp_path, prospective={"train_sessions": 4}
+    )
     with pytest.raises(ValueError, match="sub-01: 4 session.*train_sessions below 4"):
         Study.from_config(config)
 
 
 def test_running_fmriprep_needs_sessions(runs_study, tmp_path):
-    config = study_config(runs_study.dataset.bids_dir, tmp_path, fmriprep_dir=None)
+    config = validated_config(runs_study.dataset.bids_dir, tmp_path, fmriprep_dir=None)
     with pytest.raises(ValueError, match="no session entity"):
         Study.from_config(config)
 
@@ -260,7 +249,7 @@ def test_fmriprep_paths_of_a_study_painflow_preprocesses(
     monkeypatch.setenv("PATH", os.pathsep.join([str(DOUBLES), os.environ["PATH"]]))
     license_file = tmp_path / "license.txt"
     license_file.write_text("license")
-    config = study_config(
+    config = validated_config(
         sessions_study,
         tmp_path / "out",
         fmriprep_dir=None,

@@ -71,6 +71,36 @@ def run_fmriprep(
     log.info("fMRIPrep finished")
 
 
+def fmriprep_job(
+    bids_dir: str,
+    output_dir: str,
+    work_dir: str,
+    subject: str,
+    threads: int,
+    mem_mb: int,
+    session: str | None = None,
+    anat_dir: str | None = None,
+) -> FmriprepJob:
+    """One fMRIPrep job: the subject's anatomy, or one session re-using it.
+
+    A session job (``session`` given) reads the anatomy in ``anat_dir`` and
+    selects its session's runs with a BIDS filter written in its work folder.
+    """
+    return FmriprepJob(
+        bids_dir=Path(bids_dir).resolve(),
+        output_dir=Path(output_dir).resolve(),
+        work_dir=Path(work_dir).resolve(),
+        subject=subject,
+        session=session,
+        filter_file=(Path(work_dir) / "bids_filter.json").resolve()
+        if session
+        else None,
+        anat_dir=Path(anat_dir).resolve() if session else None,
+        threads=threads,
+        mem_mb=mem_mb,
+    )
+
+
 def fmriprep_anat(
     bids_dir: str,
     subject: str,
@@ -105,17 +135,7 @@ def fmriprep_anat(
     log_path : str
         The job's log, to which fMRIPrep's output is appended.
     """
-    job = FmriprepJob(
-        bids_dir=Path(bids_dir).resolve(),
-        output_dir=Path(output_dir).resolve(),
-        work_dir=Path(work_dir).resolve(),
-        subject=subject,
-        session=None,
-        filter_file=None,
-        anat_dir=None,
-        threads=threads,
-        mem_mb=mem_mb,
-    )
+    job = fmriprep_job(bids_dir, output_dir, work_dir, subject, threads, mem_mb)
     run_fmriprep(fmriprep_settings(fmriprep, license_path), job, task, log_path)
 
 
@@ -159,16 +179,8 @@ def fmriprep_session(
     log_path : str
         The job's log, to which fMRIPrep's output is appended.
     """
-    job = FmriprepJob(
-        bids_dir=Path(bids_dir).resolve(),
-        output_dir=Path(output_dir).resolve(),
-        work_dir=Path(work_dir).resolve(),
-        subject=subject,
-        session=session,
-        filter_file=(Path(work_dir) / "bids_filter.json").resolve(),
-        anat_dir=Path(anat_dir).resolve(),
-        threads=threads,
-        mem_mb=mem_mb,
+    job = fmriprep_job(
+        bids_dir, output_dir, work_dir, subject, threads, mem_mb, session, anat_dir
     )
     run_fmriprep(fmriprep_settings(fmriprep, license_path), job, task, log_path)
 
