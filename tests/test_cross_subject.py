@@ -28,7 +28,7 @@ def test_a_model_of_another_atlas_is_refused_naming_both_files(tmp_path, rng):
             model=str(model),
             features=[str(features)],
             qc_files=[],
-            units={str(features): {"session": "01", "run": "1"}},
+            units={features.name: {"session": "01", "run": "1"}},
             train_subject="01",
             test_subject="02",
             time_bins={"1min": 60},

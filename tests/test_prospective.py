@@ -1,5 +1,7 @@
 """The prospective test: the study's split design and the expanding window."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -106,7 +108,7 @@ def of_sessions(files, sessions):
     """Features and QC sidecars of some sessions' runs, and each file's labels."""
     rows = files["runs"][files["runs"]["session"].isin(sessions)]
     units = {
-        path: {"session": row.session, "run": row.run}
+        Path(path).name: {"session": row.session, "run": row.run}
         for row in rows.itertuples()
         for path in (row.features, row.qc)
     }

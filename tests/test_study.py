@@ -100,7 +100,10 @@ def test_without_sessions_each_run_is_its_own_unit(runs_study, tmp_path):
     assert files[2] == str(
         out / "sub-01/func/sub-01_task-rating_run-3_atlas-AAL_edges.npz"
     )
-    assert runs_study.run_units(files)[files[2]] == {"session": "3", "run": "3"}
+    assert runs_study.run_units(files)[Path(files[2]).name] == {
+        "session": "3",
+        "run": "3",
+    }
     assert runs_study.find_run("01", None, "4")["run"] == "4"
     assert runs_study.scan_order.empty
     assert runs_study.prospective_subjects() == []
@@ -142,10 +145,10 @@ def test_run_units_label_each_file_with_its_unit_and_run(study):
     features = study.run_files(rows, "edges", ".npz")
     qc = study.run_files(rows, "timeseries", ".json")
     units = study.run_units(features, qc)
-    assert list(units) == features + qc
+    assert list(units) == [Path(path).name for path in features + qc]
     for row, path in zip(rows.itertuples(), features, strict=True):
         assert f"ses-{row.session}" in path and f"run-{row.run}" in path
-        assert units[path] == {"session": row.session, "run": row.run}
+        assert units[Path(path).name] == {"session": row.session, "run": row.run}
 
 
 def test_an_unknown_run_or_subject_is_an_error_naming_it(study):

@@ -1,6 +1,7 @@
 """Durations in seconds on a study at another TR: bins, stretches, binned share."""
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -88,7 +89,7 @@ def test_runs_get_one_minute_bins_and_a_three_volume_stretch(fast_study):
 def run_units(runs, *files):
     """Each run's files to its session and run labels (files in the runs' order)."""
     return {
-        path: {"session": row.session, "run": row.run}
+        Path(path).name: {"session": row.session, "run": row.run}
         for paths in files
         for row, path in zip(runs.itertuples(), paths, strict=True)
     }

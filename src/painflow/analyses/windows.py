@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from painflow.analyses.metrics import add_time_bins, point_metrics
+from painflow.core.bids import file_key
 from painflow.signals.qc import read_run_qc
 
 
@@ -16,7 +17,8 @@ def run_windows(qc_files: list[str], units: dict) -> pd.DataFrame:
     qc_files : list of str
         The runs' QC sidecars.
     units : dict
-        Path to the run's labels: ``session`` (its cross-validation unit)
+        File name (:func:`painflow.core.bids.file_key`) to the run's labels:
+        ``session`` (its cross-validation unit)
         and ``run``; holds every path of ``qc_files``.
 
     Returns
@@ -27,7 +29,7 @@ def run_windows(qc_files: list[str], units: dict) -> pd.DataFrame:
     rows = []
     for path in qc_files:
         record = read_run_qc(path)
-        labels = units[path]
+        labels = units[file_key(path)]
         rows.append(
             {
                 "session": str(labels["session"]),

@@ -158,3 +158,13 @@ def natural_key(label: str) -> tuple:
         if part
     )
     return parts, label
+
+
+def file_key(path: str | Path) -> str:
+    """A file's key in the label mappings rules give their steps: its name.
+
+    Its BIDS entities make the name unique among a step's inputs, and unlike
+    the path it does not depend on where the outputs are written, so a step's
+    recorded configuration is the same in every output folder.
+    """
+    return Path(path).name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from painflow.core.bids import file_key
 from painflow.core.fileio import read_npz
 from painflow.model.crossval import RunFeatures
 
@@ -18,7 +19,8 @@ def load_subject_features(paths: list[str], units: dict) -> list[RunFeatures]:
     paths : list of str
         One ``.npz`` per run.
     units : dict
-        Path to the run's labels: ``session`` (its cross-validation unit)
+        File name (:func:`painflow.core.bids.file_key`) to the run's labels:
+        ``session`` (its cross-validation unit)
         and ``run``; holds every path of ``paths``.
 
     Returns
@@ -30,7 +32,7 @@ def load_subject_features(paths: list[str], units: dict) -> list[RunFeatures]:
     for path in paths:
         arrays = read_npz(path)
         if bool(arrays["included"]) and arrays["zscored"].shape[0]:
-            labels = units[path]
+            labels = units[file_key(path)]
             loaded.append(
                 RunFeatures(
                     session=str(labels["session"]),

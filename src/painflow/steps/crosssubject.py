@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from painflow.analyses.windows import run_windows, scale_estimates
+from painflow.core.bids import file_key
 from painflow.core.fileio import read_npz, read_tsv, write_tsv
 from painflow.model.crossval import model_from_arrays, predict_runs
 from painflow.model.loading import load_subject_features
@@ -36,7 +37,7 @@ def cross_subject(
     qc_files : list of str
         The test subject's QC sidecars (analysis windows).
     units : dict
-        Path of each feature and QC file to its run's ``session``
+        Name (file_key) of each feature and QC file to its run's ``session``
         (cross-validation unit) and ``run`` labels.
     train_subject, test_subject : str
         Subject labels.
@@ -87,7 +88,7 @@ def summarize_cross_subject(
         Each subject's metrics table (its cross-validated r and AUC form the
         diagonal).
     subjects : dict
-        Path of each metrics table to its subject.
+        File name of each metrics table to its subject.
     table_out, figure_out : str
         Destinations of the group table and its figure.
     """
@@ -96,7 +97,7 @@ def summarize_cross_subject(
         for path in pair_tables
     ]
     for path in metrics_files:
-        subject = subjects[path]
+        subject = subjects[file_key(path)]
         metrics = read_tsv(path)
         wide = metrics.pivot(index="scale", columns="metric", values="estimate")
         own = wide.loc[

@@ -29,7 +29,7 @@ def fit_decoder(
     features : list of str
         The subject's run features.
     units : dict
-        Path of each feature file to its run's ``session`` (cross-validation
+        Name (file_key) of each feature file to its run's ``session`` (cross-validation
         unit) and ``run`` labels.
     subject : str
         Subject label.
@@ -74,7 +74,7 @@ def fit_motion_control(
     features : list of str
         The subject's run features (their ``motion`` arrays are used).
     units : dict
-        Path of each feature file to its run's ``session`` (cross-validation
+        Name (file_key) of each feature file to its run's ``session`` (cross-validation
         unit) and ``run`` labels.
     subject : str
         Subject label.

@@ -43,7 +43,7 @@ def evaluate(
     qc_files : list of str
         QC sidecars of the subject's runs (analysis windows).
     units : dict
-        Path of each QC file to its run's ``session`` (cross-validation
+        Name (file_key) of each QC file to its run's ``session`` (cross-validation
         unit) and ``run`` labels.
     subject : str
         Subject label.

@@ -39,7 +39,7 @@ def learning_curve_kernels(
     features : list of str
         Feature files of every run of the subject (excluded runs are skipped).
     units : dict
-        Path of each feature file to its run's ``session`` (cross-validation
+        Name (file_key) of each feature file to its run's ``session`` (cross-validation
         unit) and ``run`` labels.
     scales : list of str
         Scales of the learning curve.

@@ -41,7 +41,7 @@ def prospective_model(
     features : list of str
         Run features of the training sessions.
     units : dict
-        Path of each file to its run's ``session`` and ``run`` labels.
+        Name (file_key) of each file to its run's ``session`` and ``run`` labels.
     training_sessions : list of str
         The first ``prospective.train_sessions`` sessions in scan order.
     subject : str
@@ -84,7 +84,7 @@ def prospective(
     features, qc_files : list of str
         Run features and QC sidecars of the test session.
     units : dict
-        Path of each file to its run's ``session`` and ``run`` labels.
+        Name (file_key) of each file to its run's ``session`` and ``run`` labels.
     test_session : str
         The session to predict.
     time_bins : dict
@@ -130,7 +130,7 @@ def prospective_expanding(
     features, qc_files : list of str
         Run features and QC sidecars of the test session and earlier ones.
     units : dict
-        Path of each file to its run's ``session`` and ``run`` labels.
+        Name (file_key) of each file to its run's ``session`` and ``run`` labels.
     order : list of str
         The subject's sessions in scan order, up to the test session at least.
     test_session : str
@@ -211,7 +211,7 @@ def summarize_prospective(
     qc_files : list of str
         QC sidecars of the tested sessions' runs (analysis windows).
     units : dict
-        Path of each QC sidecar to its run's ``session`` and ``run`` labels.
+        Name (file_key) of each QC sidecar to its run's ``session`` and ``run`` labels.
     subject : str
         Subject label.
     time_bins : dict

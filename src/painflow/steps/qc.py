@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from painflow.core.bids import file_key
 from painflow.core.fileio import read_json, read_npz_array, write_tsv
 from painflow.report.plots import plot_qc
 from painflow.signals.edges import low_binned_fraction
@@ -50,7 +51,7 @@ def summarize_qc(
     feature_files : list of str
         The runs' edge features (their ``rating_bin_fraction``).
     units : dict
-        Path of each QC and feature file to its run's ``session``
+        Name (file_key) of each QC and feature file to its run's ``session``
         (cross-validation unit) and ``run`` labels, which pair them.
     subject : str
         Subject label (figure title).
@@ -61,10 +62,10 @@ def summarize_qc(
     qc_out, figure_out : str
         Destinations of the TSV and the PNG.
     """
-    features_of = {run_key(units[path]): path for path in feature_files}
+    features_of = {run_key(units[file_key(path)]): path for path in feature_files}
     rows = []
     for qc in qc_files:
-        labels = units[qc]
+        labels = units[file_key(qc)]
         record = read_json(qc)
         features = features_of[run_key(labels)]
         fraction = float(read_npz_array(features, "rating_bin_fraction"))

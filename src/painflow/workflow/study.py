@@ -15,7 +15,7 @@ import pandas as pd
 
 from painflow.analyses.learningcurve import training_sizes
 from painflow.analyses.prospective import ProspectiveDesign, prospective_plan
-from painflow.core.bids import bids_name, bids_path, parse_entities
+from painflow.core.bids import bids_name, bids_path, file_key, parse_entities
 from painflow.inputs.dataset import (
     DatasetSpec,
     cv_unit_column,
@@ -172,7 +172,7 @@ class Study:
         )
 
     def run_units(self, *files: Iterable[str]) -> dict[str, dict[str, str]]:
-        """Path of per-run files to their run's labels.
+        """Name of per-run files to their run's labels (keys: :func:`file_key`).
 
         Parameters
         ----------
@@ -182,18 +182,21 @@ class Study:
         Returns
         -------
         dict
-            ``{path: {"session": cross-validation unit, "run": run label}}``.
+            ``{file name: {"session": cross-validation unit, "run": run label}}``.
         """
         units = {}
         lists = ([paths] if isinstance(paths, str) else paths for paths in files)
         for path in (str(path) for paths in lists for path in paths):
             row = self.run_of(path)
-            units[path] = {"session": row[self.unit_column], "run": row["run"]}
+            units[file_key(path)] = {
+                "session": row[self.unit_column],
+                "run": row["run"],
+            }
         return units
 
     def subjects_of(self, files: Iterable[str]) -> dict[str, str]:
-        """Path of per-subject files to their subject label."""
-        return {str(path): parse_entities(path)["subject"] for path in files}
+        """Name of per-subject files to their subject label (keys: :func:`file_key`)."""
+        return {file_key(path): parse_entities(path)["subject"] for path in files}
 
     def runs_in(self, subject: str, sessions: Iterable[str]) -> pd.DataFrame:
         """Rows of the subject's runs in the given sessions."""
