@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages that the tests run for real: a single-node SLURM
 # cluster (slurmctld, slurmd, the client commands, munge) and a headless
-# browser for the report (chromium, chromedriver). Needs root and apt-get.
+# browser for the report (chromium, chromedriver), and Connectome Workbench
+# (wb_command) for the individual parcellation. Needs root and apt-get.
 set -euo pipefail
-packages=(slurmctld slurmd slurm-client munge chromium chromium-driver)
-commands=(slurmctld slurmd sbatch munged chromium chromedriver)
+packages=(slurmctld slurmd slurm-client munge chromium chromium-driver connectome-workbench)
+commands=(slurmctld slurmd sbatch munged chromium chromedriver wb_command)
 missing=0
 for command in "${commands[@]}"; do
     command -v "$command" >/dev/null || missing=1

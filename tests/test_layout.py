@@ -16,7 +16,7 @@ LAYERS = [
     {"painflow", "core"},
     {"signals", "atlas"},
     {"inputs"},
-    {"model"},
+    {"model", "parcellation"},
     {"analyses"},
     {"report"},
     {"simulation", "workflow"},

@@ -1,0 +1,1 @@
+"""Individual cortical parcellation: boundary maps, parcels and networks."""
