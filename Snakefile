@@ -10,6 +10,7 @@ from pathlib import Path
 from snakemake.utils import min_version, validate
 
 from painflow.workflow.config import check_config, check_required
+from painflow.workflow.individual import CROSS_SUBJECT_LEFT_OUT
 
 min_version("9.0")
 
@@ -41,6 +42,13 @@ if STUDY.run_fmriprep:
 if STUDY.is_named_atlas:
 
     include: "workflow/rules/atlas.smk"
+
+
+if STUDY.individual:
+
+    include: "workflow/rules/parcellation.smk"
+
+    logger.warning(CROSS_SUBJECT_LEFT_OUT)
 
 
 include: "workflow/rules/dataset.smk"

@@ -11,7 +11,7 @@ with recorded_step(snakemake):
         license_path=snakemake.params.license,
         output_dir=snakemake.params.output_dir,
         work_dir=snakemake.params.work_dir,
-        task=snakemake.params.task,
+        tasks=snakemake.params.tasks,
         threads=snakemake.threads,
         mem_mb=snakemake.resources.mem_mb,
         log_path=snakemake.log[0],

@@ -13,7 +13,7 @@ with recorded_step(snakemake):
         output_dir=snakemake.output.session,
         anat_dir=snakemake.params.anat_dir,
         work_dir=snakemake.params.work_dir,
-        task=snakemake.params.task,
+        tasks=snakemake.params.tasks,
         threads=snakemake.threads,
         mem_mb=snakemake.resources.mem_mb,
         log_path=snakemake.log[0],

@@ -52,7 +52,7 @@ def every_job(root: Path) -> list[FmriprepJob]:
             filter_file = None
             if session:
                 filter_file = work / "bids_filter.json"
-                write_json(filter_file, session_filter(session, "rating"))
+                write_json(filter_file, session_filter(session, ["rating"]))
             jobs.append(
                 FmriprepJob(
                     bids_dir=root / "bids",
@@ -163,7 +163,7 @@ def check_parsed(parsed: dict, job: FmriprepJob, license_file: Path | None) -> N
     else:
         # fMRIPrep searches every derivatives folder whatever its name.
         assert list(parsed["derivatives"].values()) == [str(job.anat_dir)]
-        assert parsed["bids_filters"] == session_filter(job.session, "rating")
+        assert parsed["bids_filters"] == session_filter(job.session, ["rating"])
         assert parsed["fs_subjects_dir"] == str(
             job.anat_dir / "sourcedata" / "freesurfer"
         )

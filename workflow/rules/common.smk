@@ -53,6 +53,11 @@ def run_inputs(wildcards):
     return STUDY.run_inputs(wildcards.subject, wildcards.get("session"), wildcards.run)
 
 
+def rest_inputs(wildcards):
+    """A subject's rest runs: preprocessed BOLD and confounds tables."""
+    return STUDY.individual.rest_inputs(wildcards.subject)
+
+
 def run_tr(wildcards):
     """Repetition time of a run (s)."""
     row = STUDY.find_run(wildcards.subject, wildcards.get("session"), wildcards.run)

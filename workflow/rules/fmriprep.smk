@@ -27,7 +27,7 @@ rule fmriprep_anat:
         work_dir=lambda wildcards: STUDY.fmriprep_work_dir(
             f"anat_sub-{wildcards.subject}"
         ),
-        task=STUDY.task,
+        tasks=STUDY.fmriprep_tasks,
     script:
         "../../scripts/fmriprep_anat.py"
 
@@ -58,7 +58,7 @@ rule fmriprep_session:
         work_dir=lambda wildcards: STUDY.fmriprep_work_dir(
             f"sub-{wildcards.subject}_ses-{wildcards.session}"
         ),
-        task=STUDY.task,
+        tasks=STUDY.fmriprep_tasks,
     script:
         "../../scripts/fmriprep_session.py"
 

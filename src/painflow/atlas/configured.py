@@ -26,6 +26,9 @@ from painflow.atlas.volume import Atlas, load_atlas
 from painflow.atlas.volume import region_centroids as volume_centroids
 from painflow.atlas.volume import region_means as volume_means
 
+# The atlas name that makes each subject's own parcellation from their rest runs.
+INDIVIDUAL = "individual"
+
 
 def _data_kind(den: str | None) -> str:
     """The configured data's kind, in the words of error messages."""
@@ -61,6 +64,9 @@ def check_atlas_config(atlas: dict, den: str | None) -> None:
             "atlas 'subcortex' and 'surfaces' apply to grayordinate data only "
             f"(config 'den' set); the data are {_data_kind(den)}"
         )
+    if atlas.get("image") is None and atlas["name"] == INDIVIDUAL:
+        _check_individual(atlas, grayordinates, den)
+        return
     if atlas.get("image") is None:
         entry = named_atlas(atlas["name"])
         if (entry.kind == DLABEL) != grayordinates:
@@ -89,6 +95,21 @@ def check_atlas_config(atlas: dict, den: str | None) -> None:
         )
     if not grayordinates and atlas.get("labels") is None:
         raise ValueError(f"{image}: a volume atlas needs atlas 'labels' (a TSV)")
+
+
+def _check_individual(atlas: dict, grayordinates: bool, den: str | None) -> None:
+    """The individual atlas is made on the fsLR cortex, and writes its own table."""
+    if not grayordinates:
+        raise ValueError(
+            f"atlas {INDIVIDUAL} parcellates each subject's cortex on the fsLR "
+            f"surface, but the data are {_data_kind(den)}: set 'space' fsLR and "
+            "'den' 91k"
+        )
+    if atlas.get("labels") is not None:
+        raise ValueError(
+            f"atlas {INDIVIDUAL}: painflow writes each subject's region table; "
+            "set atlas 'labels' to null"
+        )
 
 
 def load_configured_atlas(

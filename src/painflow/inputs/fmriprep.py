@@ -136,9 +136,9 @@ def output_spaces(space: str, res: str | None, den: str | None, extra) -> tuple:
     return tuple(dict.fromkeys([read, *extra]))
 
 
-def session_filter(session: str, task: str) -> dict:
-    """PyBIDS filters restricting fMRIPrep's BOLD inputs to one session's task."""
-    selection = {"session": session, "task": task}
+def session_filter(session: str, tasks: list[str]) -> dict:
+    """PyBIDS filters restricting fMRIPrep's BOLD inputs to one session's tasks."""
+    selection = {"session": session, "task": tasks[0] if len(tasks) == 1 else tasks}
     return {"bold": dict(selection), "sbref": dict(selection)}
 
 

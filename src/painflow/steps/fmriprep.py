@@ -38,12 +38,12 @@ def optional_path(value: str | None) -> Path | None:
 
 
 def run_fmriprep(
-    settings: FmriprepSettings, job: FmriprepJob, task: str, log_path: str
+    settings: FmriprepSettings, job: FmriprepJob, tasks: list[str], log_path: str
 ) -> None:
     """Run one fMRIPrep job, its output appended to the job's log.
 
     A session job first writes its BIDS filter (the session's runs of
-    ``task``) into its work folder.
+    ``tasks``) into its work folder.
 
     Raises
     ------
@@ -53,7 +53,7 @@ def run_fmriprep(
     Path(job.work_dir).mkdir(parents=True, exist_ok=True)
     Path(job.output_dir).mkdir(parents=True, exist_ok=True)
     if job.session is not None:
-        write_json(job.filter_file, session_filter(job.session, task))
+        write_json(job.filter_file, session_filter(job.session, tasks))
     command = fmriprep_command(settings, job)
     log.info("running: %s", " ".join(command))
     for handler in log.handlers:
@@ -108,7 +108,7 @@ def fmriprep_anat(
     license_path: str,
     output_dir: str,
     work_dir: str,
-    task: str,
+    tasks: list[str],
     threads: int,
     mem_mb: int,
     log_path: str,
@@ -128,15 +128,16 @@ def fmriprep_anat(
         The resolved FreeSurfer license.
     output_dir, work_dir : str
         fMRIPrep's output and work folders.
-    task : str
-        The task painflow reads.
+    tasks : list of str
+        The tasks painflow reads: the rating task, and the rest task for an
+        individual atlas.
     threads, mem_mb : int
         The job's cores and memory.
     log_path : str
         The job's log, to which fMRIPrep's output is appended.
     """
     job = fmriprep_job(bids_dir, output_dir, work_dir, subject, threads, mem_mb)
-    run_fmriprep(fmriprep_settings(fmriprep, license_path), job, task, log_path)
+    run_fmriprep(fmriprep_settings(fmriprep, license_path), job, tasks, log_path)
 
 
 def fmriprep_session(
@@ -148,7 +149,7 @@ def fmriprep_session(
     output_dir: str,
     anat_dir: str,
     work_dir: str,
-    task: str,
+    tasks: list[str],
     threads: int,
     mem_mb: int,
     log_path: str,
@@ -172,8 +173,9 @@ def fmriprep_session(
         The derivatives tree holding the subject's anatomy.
     work_dir : str
         The job's work folder (its BIDS filter is written there).
-    task : str
-        The task painflow reads.
+    tasks : list of str
+        The tasks painflow reads: the rating task, and the rest task for an
+        individual atlas.
     threads, mem_mb : int
         The job's cores and memory.
     log_path : str
@@ -182,7 +184,7 @@ def fmriprep_session(
     job = fmriprep_job(
         bids_dir, output_dir, work_dir, subject, threads, mem_mb, session, anat_dir
     )
-    run_fmriprep(fmriprep_settings(fmriprep, license_path), job, task, log_path)
+    run_fmriprep(fmriprep_settings(fmriprep, license_path), job, tasks, log_path)
 
 
 def collect_fmriprep_run(session_root: str, merged_root: str, outputs: list) -> None:

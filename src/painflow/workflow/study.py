@@ -26,6 +26,7 @@ from painflow.inputs.dataset import (
     scan_order_table,
 )
 from painflow.inputs.fmriprep import check_engine, output_spaces, resolve_license
+from painflow.workflow.individual import IndividualAtlas, is_individual
 
 # The entities that tell apart the files of each level (a job's wildcards).
 LEVELS = {
@@ -90,6 +91,12 @@ class Study:
         self.prospective = ProspectiveDesign.from_config(config["prospective"])
         # An impossible split stops the workflow here, before any job.
         self.prospective_tests = prospective_plan(self.prospective, self.session_order)
+        # Atlas "individual": each subject's own, from their rest runs.
+        self.individual = (
+            IndividualAtlas.from_config(config, dataset, self.subjects)
+            if is_individual(config["atlas"])
+            else None
+        )
         self._rows = {
             (row.subject, row.session if self.has_sessions else None, row.run): row
             for row in runs.itertuples(index=False)
@@ -204,8 +211,16 @@ class Study:
         return rows[rows["session"].isin(list(sessions))]
 
     def session_raw_bold(self, subject: str, session: str) -> list[str]:
-        """Raw BOLD files of one session."""
-        return [str(path) for path in self.runs_in(subject, [session])["bold_raw"]]
+        """Raw BOLD files of one session, rest runs included."""
+        rating = [str(path) for path in self.runs_in(subject, [session])["bold_raw"]]
+        rest = self.individual.raw_bold(subject, session) if self.individual else []
+        return rating + rest
+
+    @property
+    def fmriprep_tasks(self) -> list[str]:
+        """The tasks fMRIPrep's session jobs preprocess."""
+        rest = [self.individual.task] if self.individual else []
+        return [self.task, *rest]
 
     # The prospective test.
 
@@ -359,6 +374,14 @@ class Study:
             *self._each("prospective", ".tsv", self.prospective_subjects()),
             *self._each("learningcurve", ".tsv", subjects),
             *self._each("importance", ".tsv", subjects),
+            *self._cross_subject_targets(),
+        ]
+
+    def _cross_subject_targets(self) -> list[str]:
+        """The cross-subject test's outputs; none on individual atlases."""
+        if self.individual:  # one person's regions are not another's
+            return []
+        return [
             self.group_output("crosssubject", ".tsv"),
             self.group_output("crosssubject", ".png", folder="figures"),
         ]
@@ -379,7 +402,7 @@ class Study:
     @property
     def is_named_atlas(self) -> bool:
         """Whether the workflow writes a named atlas (config ``atlas.image`` null)."""
-        return self.config["atlas"]["image"] is None
+        return self.config["atlas"]["image"] is None and self.individual is None
 
     @property
     def subcortex(self) -> str:
@@ -399,8 +422,14 @@ class Study:
             "description": str(folder / name.format(bids_name(grid, "dseg", ".json"))),
         }
 
-    def atlas_inputs(self) -> dict[str, str]:
-        """The atlas files a step reads: image, region table, subcortical image."""
+    def atlas_inputs(self, subject: str) -> dict[str, str]:
+        """The atlas files a subject's steps read: image, regions, subcortex."""
+        if self.individual:
+            files = self.individual.files(subject)
+            atlas = {"atlas_image": files["image"], "atlas_labels": files["labels"]}
+            if self.subcortex not in ("structures", "none"):
+                atlas["atlas_subcortex"] = self.subcortex
+            return atlas
         if self.is_named_atlas:
             named = self.named_atlas_files()
             return {"atlas_image": named["image"], "atlas_labels": named["labels"]}
@@ -428,7 +457,7 @@ class Study:
         row = self.find_run(subject, session, run)
         return {
             **{name: str(row[name]) for name in RUN_INPUTS},
-            **self.atlas_inputs(),
+            **self.atlas_inputs(subject),
         }
 
     def importance_inputs(self, subject: str) -> dict:
@@ -437,7 +466,7 @@ class Study:
         return {
             "contributions": self.output("contributions", ".npz", subject=subject),
             "reference": str(self.subject_runs(subject).iloc[0]["bold"]),
-            **self.atlas_inputs(),
+            **self.atlas_inputs(subject),
             **{f"surface_{side}": path for side, path in surfaces.items()},
         }
 
@@ -466,7 +495,10 @@ class Study:
 
     def fmriprep_run_outputs(self) -> dict[str, str]:
         """Patterns of a run's fMRIPrep outputs that signal extraction reads."""
-        outputs = fmriprep_outputs(self.dataset, self.entities("run"))
+        entities = self.entities("run")
+        if self.individual:  # rating and rest runs
+            entities["task"] = "{task}"
+        outputs = fmriprep_outputs(self.dataset, entities)
         return {name: str(path) for name, path in outputs.items()}
 
     def fmriprep_settings(self) -> dict:

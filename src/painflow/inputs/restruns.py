@@ -1,0 +1,83 @@
+"""Discovery of the rest runs that make each subject's individual parcellation.
+
+Rest runs have no ratings: they are found by task beside the rating runs, with
+the same fMRIPrep outputs, and never enter a decoder's training data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+import pandas as pd
+
+from painflow.core.bids import parse_entities
+from painflow.inputs.dataset import (
+    RUN_ENTITIES,
+    DatasetSpec,
+    check_derivatives,
+    fmriprep_outputs,
+    repetition_time,
+    sort_runs,
+)
+
+REST_COLUMNS = (*RUN_ENTITIES, "bold_raw", "bold", "confounds", "confounds_json", "tr")
+
+
+def _rest_bold(spec: DatasetSpec) -> list:
+    """Raw BOLD files of the rest task (none is not an error here)."""
+    pattern = f"*_task-{spec.task}_*bold.nii*"
+    found = sorted(spec.bids_dir.glob(f"sub-*/func/{pattern}"))
+    found += sorted(spec.bids_dir.glob(f"sub-*/ses-*/func/{pattern}"))
+    return found
+
+
+def describe_rest_run(spec: DatasetSpec, bold) -> dict:
+    """A rest run's entities, fMRIPrep outputs (checked when they must exist), TR."""
+    entities = parse_entities(bold)
+    ids = {name: entities.get(name) for name in RUN_ENTITIES}  # run may be None
+    row = {**ids, "bold_raw": bold, **fmriprep_outputs(spec, ids)}
+    if spec.check_derivatives:
+        check_derivatives(row)
+    row["tr"] = repetition_time(spec.bids_dir, bold)
+    return row
+
+
+def discover_rest_runs(
+    spec: DatasetSpec, rest_task: str, subjects: Iterable[str]
+) -> pd.DataFrame:
+    """Find every rest run of the subjects.
+
+    Parameters
+    ----------
+    spec : DatasetSpec
+        The rating runs' dataset (its task is replaced by ``rest_task``).
+    rest_task : str
+        Task label of the rest runs (config ``individual.rest_task``).
+    subjects : iterable of str
+        Subjects that need rest runs (those with rating runs).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rest run: ``REST_COLUMNS``, in subject, session and run order.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming a subject without rest runs and the task looked for, or a
+        missing fMRIPrep output.
+    """
+    rest = dataclasses.replace(spec, task=rest_task)
+    rows = [describe_rest_run(rest, bold) for bold in _rest_bold(rest)]
+    runs = pd.DataFrame(rows, columns=list(REST_COLUMNS))
+    subjects = [str(subject) for subject in subjects]
+    runs = runs[runs["subject"].isin(subjects)]
+    missing = [s for s in subjects if s not in set(runs["subject"])]
+    if missing:
+        raise FileNotFoundError(
+            f"{spec.bids_dir}: no BOLD runs of task '{rest_task}' for subject(s) "
+            f"{', '.join(f'sub-{s}' for s in missing)}; the individual atlas is made "
+            "from each subject's rest runs (config individual.rest_task)"
+        )
+    return sort_runs(runs)
