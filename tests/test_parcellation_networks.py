@@ -155,6 +155,7 @@ def test_edge_count_is_a_fraction_of_all_parcel_pairs():
     assert edge_count(0.003, 101) == 15  # 0.003 * 5050 = 15.15
     assert edge_count(0.05, 101) == 253  # 252.5 rounds up
     assert edge_count(0.015, 66) == 32  # 32.175
+    assert edge_count(0.015, 25) == 5  # 4.5 rounds up, unlike round()
     assert edge_count(0.01, 333) == 553  # 0.01 * 55278 = 552.78
 
 

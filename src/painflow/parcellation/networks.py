@@ -303,8 +303,8 @@ def edge_count(density: float, n_parcels: int) -> int:
 
     Pairs excluded by distance count among the possible pairs, as in Gordon
     et al. (2017), so a density means the same graph size for every person.
-    Halves round up (as MATLAB's ``round``), with a tolerance so that a
-    product like ``0.015 * 1300`` stored just below its half rounds alike.
+    Halves round up, as MATLAB's ``round`` (0.015 of 300 pairs is 5 edges),
+    with a tolerance for products stored just below their half.
     """
     return math.floor(density * n_parcels * (n_parcels - 1) / 2 + 0.5 + 1e-9)
 
