@@ -1,6 +1,7 @@
 """Parcel networks: distance exclusion, density thresholds, Infomap, naming."""
 
 import sys
+from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from painflow.parcellation.communities import (
     Edges,
     infomap_program,
+    isolate_unlinked,
     pajek_text,
     read_clu,
     run_infomap,
@@ -127,6 +129,36 @@ def test_parcels_all_closer_than_the_minimum_distance_are_never_linked():
     assert (assignment.per_density["community"] == 0).all()
 
 
+def test_distance_exclusion_keeps_shared_local_signal_out_of_networks(rng):
+    """Neighbours (10 mm apart) share a strong local signal across networks.
+
+    Parcels 2k and 2k+1 are neighbours in different planted networks. Left
+    in, their pairs are the strongest edges and the sparsest graph links only
+    them; kept out, the networks come back.
+    """
+    networks = np.tile([0, 1, 2], 8)
+    frames = 1000
+    local = np.repeat(rng.normal(size=(frames, 12)), 2, axis=1)
+    series = (
+        rng.normal(size=(frames, 3))[:, networks]
+        + 2.0 * local
+        + 0.7 * rng.normal(size=(frames, 24))
+    )
+    distances = np.full((24, 24), 100.0)
+    for k in range(12):
+        distances[2 * k, 2 * k + 1] = distances[2 * k + 1, 2 * k] = 10.0
+    labels = np.arange(1, 25)
+    template = networks + 1
+    names = {1: "Visual", 2: "Default", 3: "Limbic"}
+    arguments = (series, distances, labels, template, names)
+    kept = network_settings(densities=(12 / 276, 0.2), min_community_parcels=1)
+    near = parcel_networks(*arguments, replace(kept, min_distance_mm=0.0), 2)
+    sparsest = near.per_density[near.per_density["density"] == 12 / 276]
+    assert same_partition(sparsest["community"].to_numpy(), np.arange(24) // 2)
+    apart = parcel_networks(*arguments, kept, 2)
+    assert list(apart.networks) == [names[n] for n in template]
+
+
 def test_candidate_edges_by_hand():
     weights = np.array(
         [
@@ -215,9 +247,16 @@ def test_pajek_text_and_clu_reading_by_hand():
     text = pajek_text(3, edges)
     assert text == '*Vertices 3\n1 "1"\n2 "2"\n3 "3"\n*Edges 2\n1 3 0.5\n2 3 0.25\n'
     clu = "# module level 1\n# node_id module flow\n3 7 0.5\n1 2 0.25\n2 7 0.25\n"
-    np.testing.assert_array_equal(read_clu(clu, 3), [1, 2, 2])
+    np.testing.assert_array_equal(read_clu(clu, 3), [2, 7, 7])
     with pytest.raises(RuntimeError, match="2 rows to 3 nodes"):
         read_clu("1 1 0.5\n2 1 0.5\n", 3)
+
+
+def test_unlinked_nodes_are_communities_of_their_own():
+    # Infomap may leave a node without flow in any module (here, module 1).
+    modules = np.array([1, 1, 2, 1, 2, 1])
+    edges = Edges(np.array([0, 2]), np.array([3, 4]), np.array([1.0, 1.0]))
+    np.testing.assert_array_equal(isolate_unlinked(modules, edges), [1, 3, 2, 1, 2, 4])
 
 
 def test_small_communities_are_dropped_and_the_rest_renumbered():

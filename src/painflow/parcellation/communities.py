@@ -95,7 +95,21 @@ def run_infomap(
                 f"{' '.join(command)} failed (exit code {completed.returncode}): "
                 f"{(completed.stderr + completed.stdout).strip()}"
             )
-        return read_clu(clu.read_text(), n_nodes)
+        modules = read_clu(clu.read_text(), n_nodes)
+    return renumber_by_first_member(isolate_unlinked(modules, edges))
+
+
+def isolate_unlinked(modules: np.ndarray, edges: Edges) -> np.ndarray:
+    """Each node without an edge in a community of its own.
+
+    Such a node carries no flow, so Infomap may leave it in any module at no
+    cost to the code length; it belongs with none.
+    """
+    linked = np.zeros(len(modules), dtype=bool)
+    linked[edges.first] = linked[edges.second] = True
+    isolated = modules.copy()
+    isolated[~linked] = modules.max() + 1 + np.arange(np.count_nonzero(~linked))
+    return isolated
 
 
 def pajek_text(n_nodes: int, edges: Edges) -> str:
@@ -116,7 +130,9 @@ def pajek_text(n_nodes: int, edges: Edges) -> str:
 
 
 def read_clu(text: str, n_nodes: int) -> np.ndarray:
-    """Communities from Infomap's ``.clu`` text (``node_id module flow``).
+    """Infomap's module of each node, from its ``.clu`` text.
+
+    The text has one ``node_id module flow`` row per node (ids from 1).
 
     Raises
     ------
@@ -131,7 +147,7 @@ def read_clu(text: str, n_nodes: int) -> np.ndarray:
         raise RuntimeError(
             f"Infomap's .clu output assigns {len(rows)} rows to {n_nodes} nodes"
         )
-    return renumber_by_first_member(modules)
+    return modules
 
 
 def renumber_by_first_member(communities: np.ndarray) -> np.ndarray:
