@@ -333,13 +333,14 @@ class TemplateOverlap:
     """How many vertices each parcel shares with each template network.
 
     Only vertices in parcels count: a community never holds a boundary
-    vertex, so boundary vertices of the template would only lower every
-    community's Jaccard index alike.
+    vertex, so the template counts only vertices in parcels too, and a
+    community covering exactly a network's parcels scores 1.
 
     Attributes
     ----------
     counts : numpy.ndarray
-        (P, N) vertices of parcel ``p + 1`` in template network ``networks[n]``.
+        (P, N) vertices of parcel ``p + 1`` in the ``n + 1``-th template
+        network (by ascending label).
     parcel_sizes : numpy.ndarray
         (P,) vertices of each parcel.
     network_sizes : numpy.ndarray
