@@ -322,6 +322,36 @@ def test_nifti_ratings_and_confounds_are_those_without_individual(study, plain):
     }
 
 
+def test_a_smaller_study_repeats_its_people_and_sessions(study, tmp_path):
+    """Same seed, same bytes; more people or sessions change no one's files."""
+    root, _ = study
+    small = tmp_path / "small"
+    simulate_study(
+        small,
+        1,
+        1,
+        N_RUNS,
+        N_VOLUMES,
+        seed=3,
+        cifti=True,
+        artifacts=True,
+        individual=INDIVIDUAL,
+    )
+    shared = [
+        "atlas/atlas-template_space-fsLR_den-91k_dseg.dlabel.nii",
+        "atlas/sub-01_space-fsLR_den-91k_desc-truth_dseg.dlabel.nii",
+        "atlas/sub-01_desc-truth_dseg.tsv",
+    ]
+    for task in ("rest", "rating"):
+        for suffix in (
+            "space-fsLR_den-91k_bold.dtseries.nii",
+            "desc-confounds_timeseries.tsv",
+        ):
+            shared.append(func_path(Path(), "01", "01", task, suffix).as_posix())
+    for name in shared:
+        assert (small / name).read_bytes() == (root / name).read_bytes(), name
+
+
 # -- drawing -------------------------------------------------------------------------
 
 
