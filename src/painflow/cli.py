@@ -66,8 +66,32 @@ def _add_simulate(subcommands) -> None:
         help="also write fMRIPrep-style CIFTI-2 BOLD (space fsLR, den 91k) and "
         "the atlas as grayordinates (dlabel, subcortical labels, surfaces)",
     )
+    _add_individual_options(parser)
     _add_mess_options(parser)
     parser.set_defaults(handler=_run_simulate)
+
+
+def _add_individual_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the people's individual cortical topography."""
+    individual = parser.add_argument_group(
+        "individual topography",
+        "With --individual, each person has parcels and networks of their own "
+        "on the real fsLR 91k cortex (written under OUT_DIR/atlas with the "
+        "group template and known to ground_truth.json), the CIFTI BOLD of "
+        "the rating runs lives on them and every session has a rest run.",
+    )
+    individual.add_argument(
+        "--individual",
+        action="store_true",
+        help="individual topography and rest runs (needs --cifti)",
+    )
+    individual.add_argument(
+        "--rest-volumes",
+        type=_positive_int,
+        default=300,
+        metavar="N",
+        help="volumes per rest run (with --individual)",
+    )
 
 
 def _add_mess_options(parser: argparse.ArgumentParser) -> None:
@@ -118,13 +142,24 @@ def _run_simulate(args: argparse.Namespace) -> None:
         unpadded_sessions=args.unpadded_sessions,
         missing_run=args.missing_run,
         variable_run_length=args.variable_run_length,
+        individual=_individual_parameters(args),
     )
     print(
         f"simulated {args.subjects} subjects x {args.sessions} sessions x "
         f"{args.runs} runs of {args.volumes} volumes (TR {args.tr:g} s, "
         f"seed {args.seed}{', with CIFTI' if args.cifti else ''}"
-        f"{', clean' if args.clean else ', with artefacts'}) into {args.out_dir}"
+        f"{', clean' if args.clean else ', with artefacts'}"
+        f"{', individual topography' if args.individual else ''}) into {args.out_dir}"
     )
+
+
+def _individual_parameters(args: argparse.Namespace):
+    """The individual topography's parameters, or False without --individual."""
+    from painflow.simulation.parameters import IndividualParameters
+
+    if not args.individual:
+        return False
+    return IndividualParameters(n_rest_volumes=args.rest_volumes)
 
 
 def _add_provenance(subcommands) -> None:

@@ -25,7 +25,14 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
-from nibabel.cifti2 import BrainModelAxis, Cifti2Image, LabelAxis, SeriesAxis
+from nibabel.cifti2 import (
+    BrainModelAxis,
+    Cifti2Header,
+    Cifti2Image,
+    Cifti2Matrix,
+    LabelAxis,
+    SeriesAxis,
+)
 from scipy.spatial import Delaunay
 
 from painflow.core.bids import bids_name
@@ -195,6 +202,11 @@ class Grayordinates:
                 return model.vertex, self.columns[section]
         raise ValueError(f"no brain model {structure}")
 
+    @functools.cached_property
+    def _brain_models(self):
+        """The brain models' CIFTI index map, built once (slow on 91k models)."""
+        return self.axis.to_mapping(1)
+
     def dtseries(self, bold: np.ndarray, tr: float) -> Cifti2Image:
         """Place a run's voxel series on the grayordinates.
 
@@ -212,7 +224,10 @@ class Grayordinates:
         """
         series = SeriesAxis(start=0.0, step=tr, size=len(bold), unit="SECOND")
         data = np.asarray(bold, dtype=np.float32)[:, self.columns]
-        image = Cifti2Image(data, header=(series, self.axis))
+        matrix = Cifti2Matrix()
+        matrix.append(series.to_mapping(0))
+        matrix.append(self._brain_models)
+        image = Cifti2Image(data, header=Cifti2Header(matrix))
         image.nifti_header.set_intent("ConnDenseSeries")
         image.nifti_header.set_data_dtype(np.float32)
         return image
@@ -246,7 +261,7 @@ class Grayordinates:
         path = preproc_bold_path(cifti_spec(bids_dir, fmriprep_dir), entities)
         write_json(
             path.with_name(path.name.split(".")[0] + ".json"),
-            {"RepetitionTime": tr, "TaskName": TASK},
+            {"RepetitionTime": tr, "TaskName": entities["task"]},
         )
         return [(path, self.dtseries(bold, tr))]
 

@@ -456,32 +456,66 @@ def simulate_run(
     regions = _region_series(
         rng, subject, params.signal_gain * delayed_pain / 100, params
     )
-    n_voxels = subject.baseline.size
-    voxels = regions[:, atlas.voxel_regions]
-    voxels += params.voxel_noise_sd * rng.standard_normal((n_volumes, n_voxels))
-    physio = (
-        compcor[:, : 2 * N_COMPCOR] * amplitudes[: 2 * N_COMPCOR] * np.sqrt(n_volumes)
-    )
-    voxels += physio @ subject.physio_loadings
-    voxels += motion_in_mm(motion, params.head_radius) @ subject.motion_loadings
-    voxels += _slow_drifts(rng, n_volumes, tr, n_voxels, params)
-    voxels[spike_volumes] += simartifacts.motion_artifacts(
-        rng, spike_sizes, n_voxels, params.spike_artifact_amplitude
-    )
-    bold = (subject.baseline + params.bold_scale * voxels).astype(np.float32)
-
-    recorded = times >= 0
-    jitter = params.rating_jitter_sd * rng.standard_normal(int(recorded.sum()))
-    ratings = np.round(np.clip(pain[recorded] + jitter, 0, 100), _RATING_DECIMALS)
-    return SimulatedRun(
-        bold=bold,
-        ratings=ratings,
+    nuisance = SimulatedRun(
+        bold=np.empty((n_volumes, 0), dtype=np.float32),
+        ratings=np.empty(0),
         motion=motion,
         compcor=compcor,
         compcor_amplitudes=amplitudes,
         spike_volumes=spike_volumes,
         spike_sizes=spike_sizes,
     )
+    bold = voxel_bold(
+        rng, regions[:, atlas.voxel_regions], subject, nuisance, tr, params
+    )
+
+    recorded = times >= 0
+    jitter = params.rating_jitter_sd * rng.standard_normal(int(recorded.sum()))
+    ratings = np.round(np.clip(pain[recorded] + jitter, 0, 100), _RATING_DECIMALS)
+    return dataclasses.replace(nuisance, bold=bold, ratings=ratings)
+
+
+def voxel_bold(
+    rng: np.random.Generator,
+    voxels: np.ndarray,
+    subject: SimulatedSubject,
+    nuisance: SimulatedRun,
+    tr: float,
+    params: SimulationParameters,
+) -> np.ndarray:
+    """Add voxel noise and the run's nuisance to voxel signals; scale to BOLD.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The run's stream (draws the noise, drifts and spike artefacts).
+    voxels : numpy.ndarray
+        ``(volumes, voxels)`` float signal of each voxel's region; modified.
+    subject : SimulatedSubject
+        Baseline and nuisance loadings of these voxels.
+    nuisance : SimulatedRun
+        The run's motion, physiological components and motion spikes.
+    tr : float
+    params : SimulationParameters
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(volumes, voxels)`` float32 BOLD intensities.
+    """
+    n_volumes, n_voxels = voxels.shape
+    voxels += params.voxel_noise_sd * rng.standard_normal((n_volumes, n_voxels))
+    n_physio = 2 * N_COMPCOR
+    amplitudes = nuisance.compcor_amplitudes[:n_physio]
+    physio = nuisance.compcor[:, :n_physio] * amplitudes * np.sqrt(n_volumes)
+    voxels += physio @ subject.physio_loadings
+    motion_mm = motion_in_mm(nuisance.motion, params.head_radius)
+    voxels += motion_mm @ subject.motion_loadings
+    voxels += _slow_drifts(rng, n_volumes, tr, n_voxels, params)
+    voxels[nuisance.spike_volumes] += simartifacts.motion_artifacts(
+        rng, nuisance.spike_sizes, n_voxels, params.spike_artifact_amplitude
+    )
+    return (subject.baseline + params.bold_scale * voxels).astype(np.float32)
 
 
 def add_artifacts(

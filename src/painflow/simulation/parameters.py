@@ -142,3 +142,58 @@ class SimulationParameters:
             raise ValueError("motion_spike_rate must be a probability")
         if self.session_interval_days < 3:
             raise ValueError("session_interval_days must be at least 3")
+
+
+@dataclass(frozen=True)
+class IndividualParameters:
+    """The numbers of the individual topography and of the rest runs.
+
+    Distances are on the fsLR sphere (radius 100 mm), where the template's
+    parcels are drawn.
+
+    Attributes
+    ----------
+    n_rest_volumes : int
+        Volumes of each session's rest run.
+    parcels_per_hemisphere : int
+        Parcels of the group template in each hemisphere, shared among the
+        Yeo-7 networks in proportion to their size.
+    parcel_jitter_mm : float
+        Standard deviation of the displacement of each parcel's centre in a
+        person (per tangent direction), which moves the parcel boundaries.
+    network_growth_mm : float
+        Width of the band by which one network is larger in each person.
+    rest_network_amplitude : float
+        Amplitude of the series each network shares among its parcels.
+    rest_parcel_amplitude : float
+        Amplitude of each parcel's own series, shared by its vertices.
+    rest_time_constant : float
+        Time constant (s) of the AR(1) network and parcel series.
+    """
+
+    n_rest_volumes: int = 300
+    parcels_per_hemisphere: int = 150
+    parcel_jitter_mm: float = 10.0
+    network_growth_mm: float = 8.0
+    rest_network_amplitude: float = 1.0
+    rest_parcel_amplitude: float = 1.0
+    rest_time_constant: float = 4.0
+
+    def __post_init__(self):
+        for name in ("n_rest_volumes", "parcels_per_hemisphere"):
+            value = getattr(self, name)
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value}")
+        non_negative = (
+            "parcel_jitter_mm",
+            "network_growth_mm",
+            "rest_network_amplitude",
+            "rest_parcel_amplitude",
+        )
+        for name in non_negative:
+            if not getattr(self, name) >= 0:
+                raise ValueError(
+                    f"{name} must be non-negative, got {getattr(self, name)}"
+                )
+        if not self.rest_time_constant > 0:
+            raise ValueError("rest_time_constant must be positive")

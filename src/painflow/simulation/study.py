@@ -33,9 +33,11 @@ from nibabel.filebasedimages import SerializableImage
 
 from painflow.core.bids import bids_path
 from painflow.core.fileio import write_json, write_tsv
+from painflow.core.streams import step_rng
 from painflow.simulation import artifacts as simartifacts
 from painflow.simulation.artifacts import ArtifactParameters
 from painflow.simulation.cifti import Grayordinates, write_cifti_atlas
+from painflow.simulation.confounds import N_COMPCOR
 from painflow.simulation.design import Mess, StudyDesign
 from painflow.simulation.generative import (
     AtlasGrid,
@@ -47,7 +49,17 @@ from painflow.simulation.generative import (
     seeded_rng,
     simulate_run,
 )
-from painflow.simulation.parameters import SimulationParameters
+from painflow.simulation.individual import (
+    IndividualPerson,
+    draw_person,
+    enlarged_networks,
+    rating_bold,
+    write_person_files,
+    write_template_files,
+)
+from painflow.simulation.parameters import IndividualParameters, SimulationParameters
+from painflow.simulation.rest import rest_truth, write_rest_run
+from painflow.simulation.topography import draw_template, load_fslr_cortex
 from painflow.simulation.writers import (
     ATLAS_NAME,
     TASK,
@@ -100,10 +112,13 @@ def _simulate_subject(
     params: SimulationParameters,
     writer: _ImageWriter,
     grayordinates: Grayordinates | None = None,
+    individual: tuple[IndividualPerson, IndividualParameters] | None = None,
 ) -> tuple[dict, list[dict]]:
     """Simulate and write every session of a subject.
 
-    With ``grayordinates``, every run is also written as a CIFTI dtseries.
+    With ``grayordinates``, every run is also written as a CIFTI dtseries;
+    with ``individual`` (the person and the topography's parameters), on the
+    person's grayordinates, and every session also gets a rest run.
     Returns the sessions' pain levels and, for a messy design, a record of
     every run (:func:`_run_record`).
     """
@@ -134,11 +149,26 @@ def _simulate_subject(
             images, confounds = write_run(design, entities, run, atlas, params)
             if design.mess.active:
                 records.append(_run_record(entities, events, confounds, design, params))
-            if grayordinates is not None:
+            if individual is not None:
+                person = individual[0]
+                bold = rating_bold(
+                    person, design, levels[session], (index, t, r), n_volumes, params
+                )
+                images += person.grayordinates.run_images(
+                    design.out_dir, design.fmriprep_dir, entities, bold, design.tr
+                )
+            elif grayordinates is not None:
                 images += grayordinates.run_images(
                     design.out_dir, design.fmriprep_dir, entities, run.bold, design.tr
                 )
             writer.submit(images)
+        if individual is not None:
+            person, individual_params = individual
+            writer.submit(
+                write_rest_run(
+                    design, person, atlas, (t, session), (params, individual_params)
+                )
+            )
     if not design.mess.unpadded_sessions:  # real unpadded datasets often have none
         _write_sessions_table(design, subject.label, acq_times)
     return levels, records
@@ -181,11 +211,12 @@ def _ground_truth(
     subjects: dict,
     cifti_atlas: dict | None = None,
     runs: list[dict] | None = None,
+    individual: dict | None = None,
 ) -> dict:
     """The ground truth document: design, parameters and per-subject truth.
 
     A messy design adds ``mess`` (its options) and ``runs`` (per run, the
-    volumes with artefacts).
+    volumes with artefacts); an individual topography adds ``individual``.
     """
     image_path, table_path = atlas_paths(design.out_dir, params.voxel_size)
     truth = {
@@ -215,7 +246,62 @@ def _ground_truth(
     if design.mess.active:
         truth["mess"] = design.mess.as_dict()
         truth["runs"] = runs
+    if individual is not None:
+        truth["individual"] = individual
     return truth
+
+
+def _individual_parameters(
+    individual: bool | IndividualParameters, cifti: bool
+) -> IndividualParameters | None:
+    """The individual topography's parameters, None without it; checked."""
+    if individual is True:
+        individual = IndividualParameters()
+    if not individual:
+        return None
+    if not cifti:
+        raise ValueError("individual=True (--individual) needs cifti=True (--cifti)")
+    if individual.n_rest_volumes < 2 * N_COMPCOR:
+        raise ValueError(
+            f"n_rest_volumes must be at least {2 * N_COMPCOR}, "
+            f"got {individual.n_rest_volumes}"
+        )
+    return individual
+
+
+class _IndividualStudy:
+    """The template, written once, and each person's draw and files."""
+
+    def __init__(self, design, atlas, grayordinates, params, individual_params):
+        self.design, self.atlas, self.grayordinates = design, atlas, grayordinates
+        self.params = (params, individual_params)
+        self.cortex = load_fslr_cortex()
+        rng = step_rng(design.seed, "simulate parcel template")
+        self.template = draw_template(self.cortex, rng, individual_params)
+        self.truth = write_template_files(
+            design.out_dir, self.cortex, self.template, individual_params
+        )
+        self.truth["rest"] = rest_truth(individual_params)
+        self.enlarged = enlarged_networks(
+            design.seed, sorted(self.cortex.network_names)
+        )
+
+    def person(self, label: str, index: int) -> tuple[IndividualPerson, dict]:
+        """Draw a person; write their true parcels; return them and their truth."""
+        enlarged = self.enlarged[(index - 1) % len(self.enlarged)]
+        person = draw_person(
+            self.cortex,
+            self.template,
+            self.grayordinates,
+            self.atlas,
+            (label, index, enlarged),
+            self.design.seed,
+            self.params,
+        )
+        truth = write_person_files(
+            self.design.out_dir, self.cortex, self.template.topography, person
+        )
+        return person, truth
 
 
 def simulate_study(
@@ -232,6 +318,7 @@ def simulate_study(
     unpadded_sessions: bool = False,
     missing_run: bool = False,
     variable_run_length: bool = False,
+    individual: bool | IndividualParameters = False,
 ) -> dict:
     """Simulate a study: raw BIDS, fMRIPrep-style derivatives, atlas, truth.
 
@@ -266,6 +353,13 @@ def simulate_study(
         Leave out one run of one session per subject (needs ``n_runs >= 2``).
     variable_run_length : bool
         Shorten about half of the runs by 10-20%.
+    individual : bool or IndividualParameters
+        Give each person an individual topography on the real fsLR 91k
+        cortex, write their CIFTI BOLD on it and one rest run per session
+        (:mod:`painflow.simulation.individual`, :mod:`painflow.simulation.rest`);
+        needs ``cifti``. True takes the default
+        :class:`~painflow.simulation.parameters.IndividualParameters`. The
+        NIfTI files, ratings and confounds of the rating runs are unchanged.
 
     Returns
     -------
@@ -282,7 +376,11 @@ def simulate_study(
         clean model's small random spikes), ``volumes`` (0-based), for jerks
         and spikes ``size_mm``, for jerks ``at_run_end``, and ``detected_by``:
         the rules that flag all its volumes (``non_steady_state_outlier``,
-        ``filtered_fd``, ``std_dvars``).
+        ``filtered_fd``, ``std_dvars``). With ``individual``, also
+        ``individual`` (:func:`~painflow.simulation.individual.write_template_files`
+        and ``rest``, :func:`~painflow.simulation.rest.rest_truth`) and per
+        subject ``individual``
+        (:func:`~painflow.simulation.individual.write_person_files`).
 
     Raises
     ------
@@ -304,6 +402,7 @@ def simulate_study(
         Mess(artifacts or None, unpadded_sessions, missing_run, variable_run_length),
     )
     design.check()
+    individual_params = _individual_parameters(individual, cifti)
     atlas = load_aal_atlas(params.voxel_size)
     signal_sets = draw_signal_regions(atlas, n_subjects, params, seed)
     write_atlas(design.out_dir, atlas)
@@ -311,6 +410,11 @@ def simulate_study(
     if cifti:
         grayordinates = Grayordinates.from_atlas(atlas)
         cifti_atlas = write_cifti_atlas(design.out_dir, atlas, grayordinates)
+    people = None
+    if individual_params is not None:
+        people = _IndividualStudy(
+            design, atlas, grayordinates, params, individual_params
+        )
     truth, runs = {}, []
     with ThreadPoolExecutor(max_workers=2) as pool:
         writer = _ImageWriter(pool)
@@ -318,8 +422,18 @@ def simulate_study(
             subject = draw_subject(
                 atlas, label, signal_sets[s - 1], seeded_rng(seed, s), params
             )
+            person, person_truth = None, None
+            if people is not None:
+                person, person_truth = people.person(label, s)
             levels, records = _simulate_subject(
-                design, atlas, subject, s, params, writer, grayordinates
+                design,
+                atlas,
+                subject,
+                s,
+                params,
+                writer,
+                grayordinates,
+                None if person is None else (person, individual_params),
             )
             runs += records
             rows = atlas.table.iloc[subject.signal_rows]
@@ -330,8 +444,17 @@ def simulate_study(
                 "gain": params.signal_gain,
                 "session_pain_levels": {k: round(v, 6) for k, v in levels.items()},
             }
+            if person_truth is not None:
+                truth[label]["individual"] = person_truth
         writer.wait()
     write_dataset_files(design.out_dir, design.fmriprep_dir, design.subjects)
-    ground_truth = _ground_truth(design, params, truth, cifti_atlas, runs)
+    ground_truth = _ground_truth(
+        design,
+        params,
+        truth,
+        cifti_atlas,
+        runs,
+        None if people is None else people.truth,
+    )
     write_json(design.out_dir / "ground_truth.json", ground_truth)
     return ground_truth

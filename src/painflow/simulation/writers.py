@@ -87,10 +87,14 @@ def nifti_image(
     return image
 
 
-def _bold_image(
+def bold_image(
     voxels: np.ndarray, atlas: AtlasGrid, tr: float, dtype, xform_code: int
 ) -> nib.Nifti1Image:
-    """Place (volumes, voxels) data in a 4-D image of the atlas grid."""
+    """Place (volumes, voxels) data in a 4-D image of the atlas grid.
+
+    Integer dtypes are rounded and clipped to their range; ``xform_code`` is
+    the sform and qform code (1 scanner, 4 MNI).
+    """
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
         voxels = np.clip(np.round(voxels), info.min, info.max)
@@ -153,16 +157,15 @@ def write_run(
     the caller to write in the background, and so is the confounds table.
     """
     out_dir, fmriprep_dir, tr = design.out_dir, design.fmriprep_dir, design.tr
-    n_volumes = len(run.bold)
     preproc = {**entities, "space": SPACE, "res": str(int(params.voxel_size))}
     images = [
         (
             bids_path(out_dir, entities, "bold", ".nii.gz"),
-            _bold_image(run.bold, atlas, tr, np.int16, xform_code=1),
+            bold_image(run.bold, atlas, tr, np.int16, xform_code=1),
         ),
         (
             bids_path(fmriprep_dir, {**preproc, "desc": "preproc"}, "bold", ".nii.gz"),
-            _bold_image(run.bold, atlas, tr, np.float32, xform_code=4),
+            bold_image(run.bold, atlas, tr, np.float32, xform_code=4),
         ),
     ]
     write_json(
@@ -191,6 +194,33 @@ def write_run(
         bids_path(fmriprep_dir, {**preproc, "desc": "preproc"}, "bold", ".json"),
         {"RepetitionTime": tr, "SkullStripped": True, "TaskName": TASK},
     )
+    return images, write_confounds(fmriprep_dir, entities, run, tr, params)
+
+
+def write_confounds(
+    fmriprep_dir: Path,
+    entities: dict,
+    run: SimulatedRun,
+    tr: float,
+    params: SimulationParameters,
+) -> pd.DataFrame:
+    """Write a run's fMRIPrep-style confounds table and its sidecar.
+
+    Parameters
+    ----------
+    fmriprep_dir : Path
+    entities : dict
+        The run's subject, session, task and run.
+    run : SimulatedRun
+        Its BOLD (for the global signal and DVARS), motion and components.
+    tr : float
+    params : SimulationParameters
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table written.
+    """
     confounds = {**entities, "desc": "confounds"}
     table = confounds_table(
         run.bold,
@@ -204,9 +234,9 @@ def write_run(
     write_tsv(bids_path(fmriprep_dir, confounds, "timeseries", ".tsv"), table)
     write_json(
         bids_path(fmriprep_dir, confounds, "timeseries", ".json"),
-        compcor_metadata(run.compcor_amplitudes, n_volumes),
+        compcor_metadata(run.compcor_amplitudes, len(run.bold)),
     )
-    return images, table
+    return table
 
 
 def _dataset_description(kind: str) -> dict:
