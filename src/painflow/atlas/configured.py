@@ -110,6 +110,11 @@ def _check_individual(atlas: dict, grayordinates: bool, den: str | None) -> None
             f"atlas {INDIVIDUAL}: painflow writes each subject's region table; "
             "set atlas 'labels' to null"
         )
+    if str(atlas.get("subcortex", STRUCTURES)) not in (STRUCTURES, "none"):
+        raise ValueError(
+            f"atlas {INDIVIDUAL} takes its subcortical regions from the dense time "
+            "series' structures: set atlas 'subcortex' to 'structures' or 'none'"
+        )
 
 
 def load_configured_atlas(
