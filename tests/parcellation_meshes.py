@@ -6,6 +6,7 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pytest
 from scipy.spatial import ConvexHull
 
 from painflow.parcellation.mesh import Cortex
@@ -69,3 +70,30 @@ def sphere_cortex(
     ]
     vertices = np.arange(wall, n_vertices)
     return Cortex.from_surfaces(*surfaces, vertices, vertices)
+
+
+@pytest.fixture(autouse=True)
+def one_wb_thread(monkeypatch):
+    """wb_command on tiny meshes is fastest without threads competing for cores."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+
+
+def planted_distances(cortex: Cortex, n_parcels: int, seed: int) -> np.ndarray:
+    """(vertices, parcels) distances to random centres, hemispheres far apart."""
+    rng = np.random.default_rng(seed)
+    positions = np.concatenate([h.coordinates[h.vertices] for h in cortex.hemispheres])
+    positions[cortex.columns(cortex.hemispheres[1])] += 1000.0
+    centres = positions[rng.choice(len(positions), n_parcels, replace=False)]
+    return np.sqrt(((positions[:, None] - centres[None]) ** 2).sum(axis=2))
+
+
+def planted_parcels(cortex: Cortex, n_parcels: int, seed: int) -> np.ndarray:
+    """Labels 0..n-1: each vertex's nearest of random centres."""
+    return np.argmin(planted_distances(cortex, n_parcels, seed), axis=1)
+
+
+def planted_series(truth: np.ndarray, n_frames: int, noise: float, seed: int):
+    """Frames x vertices: one shared signal per planted parcel, plus noise."""
+    rng = np.random.default_rng(seed)
+    signals = rng.standard_normal((n_frames, truth.max() + 1))
+    return signals[:, truth] + noise * rng.standard_normal((n_frames, len(truth)))

@@ -3,7 +3,7 @@
 import nibabel as nib
 import numpy as np
 import pytest
-from parcellation_meshes import grid_mesh, write_surface
+from parcellation_meshes import grid_mesh, one_wb_thread, write_surface  # noqa: F401
 
 from painflow.parcellation.mesh import Cortex
 from painflow.parcellation.workbench import (
@@ -19,12 +19,6 @@ from painflow.parcellation.workbench import (
 
 SIDE = 41  # vertices per side of the flat grids
 SPACING = 1.0  # mm
-
-
-@pytest.fixture(autouse=True)
-def one_thread(monkeypatch):
-    # wb_command on tiny meshes is fastest without threads competing for cores.
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture
