@@ -8,6 +8,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 from scipy.spatial import ConvexHull
+from threadpoolctl import threadpool_limits
 
 from painflow.parcellation.mesh import Cortex
 
@@ -73,9 +74,12 @@ def sphere_cortex(
 
 
 @pytest.fixture(autouse=True)
-def one_wb_thread(monkeypatch):
-    """wb_command on tiny meshes is fastest without threads competing for cores."""
+def single_threaded(monkeypatch):
+    """One thread for wb_command and BLAS: small problems on a shared machine
+    run fastest without threads competing for its cores."""
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    with threadpool_limits(1):
+        yield
 
 
 def planted_distances(cortex: Cortex, n_parcels: int, seed: int) -> np.ndarray:

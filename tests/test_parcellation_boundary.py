@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from parcellation_meshes import (  # noqa: F401
-    one_wb_thread,
     planted_parcels,
     planted_series,
+    single_threaded,
     sphere_cortex,
 )
 

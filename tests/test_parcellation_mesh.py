@@ -3,7 +3,13 @@
 import nibabel as nib
 import numpy as np
 import pytest
-from parcellation_meshes import grid_mesh, sphere_cortex, sphere_mesh, write_surface
+from parcellation_meshes import (  # noqa: F401
+    grid_mesh,
+    single_threaded,
+    sphere_cortex,
+    sphere_mesh,
+    write_surface,
+)
 
 from painflow.parcellation.mesh import (
     Cortex,

@@ -2,7 +2,12 @@
 
 import numpy as np
 import pytest
-from parcellation_meshes import planted_distances, planted_series, sphere_cortex
+from parcellation_meshes import (  # noqa: F401
+    planted_distances,
+    planted_series,
+    single_threaded,
+    sphere_cortex,
+)
 from scipy.spatial.transform import Rotation
 from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score

@@ -3,7 +3,7 @@
 import nibabel as nib
 import numpy as np
 import pytest
-from parcellation_meshes import grid_mesh, one_wb_thread, write_surface  # noqa: F401
+from parcellation_meshes import grid_mesh, single_threaded, write_surface  # noqa: F401
 
 from painflow.parcellation.mesh import Cortex
 from painflow.parcellation.workbench import (

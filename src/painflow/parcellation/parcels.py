@@ -144,28 +144,33 @@ def absorb_small_parcels(
 
     Each step merges the smallest parcel under ``min_parcel_vertices`` that
     has a neighbour (ties: lowest label) into the neighbour it shares the most
-    border with (ties: lowest label). Parcels left without a neighbour and
-    under ``min_isolated_vertices`` become 0.
+    border with (ties: lowest label); the merged parcel's borders are the sum
+    of both. Parcels left without a neighbour and under
+    ``min_isolated_vertices`` become 0.
     """
-    labels = labels.copy()
+    contacts = border_contacts(labels, neighbours).toarray()
+    np.fill_diagonal(contacts, 0)
+    sizes = np.bincount(labels, minlength=len(contacts))
+    sizes[0] = 0
+    target = np.arange(len(contacts))
     while True:
-        sizes = np.bincount(labels, minlength=labels.max(initial=0) + 1)
-        contacts = border_contacts(labels, neighbours)
-        touching = np.diff(contacts.indptr) > 0
-        small = np.flatnonzero(
-            (sizes < settings.min_parcel_vertices) & (sizes > 0) & touching
-        )
-        small = small[small > 0]
+        touching = contacts.any(axis=1)
+        small = np.flatnonzero((sizes > 0) & (sizes < settings.min_parcel_vertices))
+        small = small[touching[small]]
         if not len(small):
             break
         parcel = small[np.argmin(sizes[small])]
-        row = contacts.getrow(parcel)
-        partner = row.indices[row.data == row.data.max()].min()
-        labels[labels == parcel] = partner
-    isolated = (sizes < settings.min_isolated_vertices) & ~touching
-    isolated[0] = False
-    labels[isolated[labels]] = 0
-    return labels
+        partner = int(np.argmax(contacts[parcel]))
+        contacts[partner] += contacts[parcel]
+        contacts[:, partner] += contacts[:, parcel]
+        contacts[parcel] = contacts[:, parcel] = 0
+        contacts[partner, partner] = 0
+        sizes[partner] += sizes[parcel]
+        sizes[parcel] = 0
+        target[target == parcel] = partner
+    removed = (sizes > 0) & (sizes < settings.min_isolated_vertices) & ~touching
+    target[removed[target]] = 0
+    return target[labels]
 
 
 def hemisphere_parcels(
