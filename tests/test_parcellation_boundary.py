@@ -80,7 +80,7 @@ def test_float32_sessions_keep_float32_accuracy():
 
 def test_bad_sessions_are_refused_with_their_numbers():
     accumulator = CorrelationAccumulator(4, [0, 2])
-    with pytest.raises(ValueError, match="no session added"):
+    with pytest.raises(ValueError, match="0 frames in 0 session"):
         accumulator.correlation_maps()
     with pytest.raises(ValueError, match=r"shape \(5, 3\): expected \(frames, 4\)"):
         accumulator.add(np.zeros((5, 3)))
@@ -91,6 +91,8 @@ def test_bad_sessions_are_refused_with_their_numbers():
     accumulator.add(series)
     with pytest.raises(ValueError, match=r"1 of 4 vertices have no variance over 10"):
         accumulator.correlation_maps()
+    with pytest.raises(ValueError, match="10 frames in 1 session.*at least 500"):
+        accumulator.correlation_maps(min_frames=500)
     with pytest.raises(ValueError, match="columns 0..3, got 0..4"):
         CorrelationAccumulator(4, [0, 4])
 

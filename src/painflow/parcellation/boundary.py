@@ -84,6 +84,7 @@ class CorrelationAccumulator:
             )
         self.n_vertices = n_vertices
         self.n_frames = 0
+        self.n_sessions = 0
         self._cross = np.zeros((n_vertices, len(self.targets)))
         self._sum_squares = np.zeros(n_vertices)
 
@@ -107,17 +108,26 @@ class CorrelationAccumulator:
                 "ij,ij->j", block, block, dtype=np.float64
             )
         self.n_frames += len(series)
+        self.n_sessions += 1
 
-    def correlation_maps(self) -> np.ndarray:
+    def correlation_maps(self, min_frames: int = 2) -> np.ndarray:
         """(vertices x targets) Pearson correlations, float32.
+
+        Parameters
+        ----------
+        min_frames : int
+            Fewest frames (all sessions together) for a map worth making.
 
         Raises
         ------
         ValueError
-            No session added, or vertices without variance.
+            Fewer frames than ``min_frames``, or vertices without variance.
         """
-        if self.n_frames == 0:
-            raise ValueError("no session added: no correlation maps")
+        if self.n_frames < max(min_frames, 1):
+            raise ValueError(
+                f"{self.n_frames} frames in {self.n_sessions} session(s): "
+                f"correlation maps need at least {max(min_frames, 1)}"
+            )
         flat = np.flatnonzero(self._sum_squares <= 0)
         if len(flat):
             raise ValueError(
