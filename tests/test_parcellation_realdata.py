@@ -92,7 +92,7 @@ def test_real_parcels_are_more_homogeneous_than_their_spins(real_run):
     )
     accumulator.add(first)
     settings = BoundarySettings(
-        similarity_stride=STRIDE, gradient_sigma_mm=2.55, chunk_maps=800
+        similarity_stride=STRIDE, gradient_sigma_mm=2.55, chunk_maps=200
     )
     edges = edge_map(accumulator.correlation_maps(), cortex, settings)
     labels = create_parcels(edges, cortex, ParcelSettings(50, 75, 30, 10))

@@ -11,11 +11,12 @@ vertex as seed and target approximates the exact method (stride 1) closely.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from painflow.parcellation.mesh import Cortex
+from painflow.parcellation.mesh import Cortex, Hemisphere
 from painflow.parcellation.workbench import gradient_magnitude, smooth_maps
 
 ROW_CHUNK = 4096  # vertices per block of the cross products: bounds temporaries
@@ -213,21 +214,52 @@ def watershed(values: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
     return labels[0] if single else labels
 
 
-def _hemisphere_edge_density(
-    profiles: np.ndarray, cortex: Cortex, hemisphere, seeds, settings
+def _smoothed_gradients(
+    profiles: np.ndarray, seeds: np.ndarray, columns: slice, surface: Cortex, sigma
 ) -> np.ndarray:
-    """Fraction of a hemisphere's seeds' gradient maps with a line at each vertex."""
+    """Seeds' similarity maps on a hemisphere, their gradients, smoothed."""
+    similarity = profiles[seeds] @ profiles[columns].T
+    gradients = gradient_magnitude(similarity, surface)
+    return smooth_maps(gradients, surface, sigma)
+
+
+def _hemisphere_edge_density(
+    profiles: np.ndarray,
+    cortex: Cortex,
+    hemisphere: Hemisphere,
+    seeds: np.ndarray,
+    settings: BoundarySettings,
+) -> np.ndarray:
+    """Fraction of a hemisphere's seeds' gradient maps with a line at each vertex.
+
+    While the watershed runs on one chunk of maps, the next chunk's gradients
+    are made (wb_command runs as another process), so both cores work.
+    """
     columns = cortex.columns(hemisphere)
-    surface = cortex.only(hemisphere)
     neighbours = hemisphere.data_neighbours()
-    inside = profiles[columns]
+    chunks = [
+        seeds[start : start + settings.chunk_maps]
+        for start in range(0, len(seeds), settings.chunk_maps)
+    ]
     lines = np.zeros(columns.stop - columns.start)
-    for start in range(0, len(seeds), settings.chunk_maps):
-        chunk = seeds[start : start + settings.chunk_maps]
-        similarity = profiles[chunk] @ inside.T
-        gradients = gradient_magnitude(similarity, surface)
-        smoothed = smooth_maps(gradients, surface, settings.gradient_sigma_mm)
-        lines += (watershed(smoothed, neighbours) == 0).sum(axis=0)
+    with ThreadPoolExecutor(max_workers=1) as ahead:
+
+        def submit(chunk):
+            return ahead.submit(
+                _smoothed_gradients,
+                profiles,
+                chunk,
+                columns,
+                cortex.only(hemisphere),
+                settings.gradient_sigma_mm,
+            )
+
+        pending = submit(chunks[0]) if chunks else None
+        for index in range(len(chunks)):
+            smoothed = pending.result()
+            if index + 1 < len(chunks):
+                pending = submit(chunks[index + 1])
+            lines += (watershed(smoothed, neighbours) == 0).sum(axis=0)
     return lines / max(len(seeds), 1)
 
 
