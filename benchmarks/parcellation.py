@@ -62,7 +62,13 @@ STUDY_PARCELS = ParcelSettings(
     min_parcel_vertices=30,
     min_isolated_vertices=10,
 )
-QUICK = {"runs": 3, "frames": 200, "patch_mm": 25.0, "small_patch_mm": 12.0}
+QUICK = {
+    "runs": 3,
+    "frames": 200,
+    "patch_mm": 25.0,
+    "small_patch_mm": 15.0,
+    "small_frames": 400,
+}
 
 
 def cortex_91k(patch_mm: float | None = None) -> Cortex:
@@ -222,7 +228,7 @@ def parse_arguments() -> argparse.Namespace:
         arguments.runs, arguments.frames = QUICK["runs"], QUICK["frames"]
         arguments.patch_mm = QUICK["patch_mm"]
         arguments.small_patch_mm = QUICK["small_patch_mm"]
-        arguments.small_frames = QUICK["frames"]
+        arguments.small_frames = QUICK["small_frames"]
     return arguments
 
 

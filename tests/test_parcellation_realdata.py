@@ -31,7 +31,7 @@ from painflow.parcellation.parcels import (
 )
 
 RUN = "sub-010188_ses-02_task-rest_acq-AP_run-01"
-STRIDE = 16  # seeds and targets: every 16th of the 18,715 vertices
+STRIDE = 20  # seeds and targets: every 20th of the 18,715 vertices
 N_SPINS = 19  # the parcels must beat all of them: p < 1 / 20
 
 
