@@ -281,6 +281,12 @@ def edge_map(
     numpy.ndarray
         (cortex columns,) in [0, 1]: per hemisphere, the fraction of its seeds'
         smoothed similarity-gradient maps in which the vertex is a watershed line.
+
+    Notes
+    -----
+    Memory: the correlation maps, one float32 copy of them (Fisher z, rows
+    standardized) and a few chunks of ``chunk_maps`` maps; on the 91k cortex
+    at stride 10, about 3 GB. Free the accumulator before calling.
     """
     cortex.check_columns(len(correlation_maps), "correlation_maps")
     targets = similarity_targets(cortex.n_vertices, settings.similarity_stride)
