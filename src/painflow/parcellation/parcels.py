@@ -255,7 +255,7 @@ def parcel_homogeneity(series: np.ndarray, labels: np.ndarray) -> np.ndarray:
     numpy.ndarray
         (P,) in (0, 1]; NaN for an empty parcel.
     """
-    series = np.asarray(series, dtype=float)
+    series = np.asarray(series)  # kept in its dtype: one parcel at a time in float64
     labels = np.asarray(labels)
     if series.ndim != 2 or series.shape[1] != len(labels):
         raise ValueError(
@@ -264,7 +264,7 @@ def parcel_homogeneity(series: np.ndarray, labels: np.ndarray) -> np.ndarray:
     n_parcels = int(labels.max(initial=0))
     shares = np.full(n_parcels, np.nan)
     for parcel in range(1, n_parcels + 1):
-        block = series[:, labels == parcel]
+        block = series[:, labels == parcel].astype(np.float64)
         if not block.shape[1]:
             continue
         block = block - block.mean(axis=0)
