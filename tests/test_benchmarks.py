@@ -69,3 +69,13 @@ def test_grayordinate_benchmark_agrees_with_the_whole_run():
     )
     assert float(difference.group(1)) < 1e-10
     assert re.search(r"peak memory: painflow [\d.]+ GB, whole run", output)
+
+
+def test_individual_parcellation_benchmark_subsamples_faithfully():
+    output = run_quick("parcellation.py")
+    agreement = printed_number(r"correlation with the exact one: (\S+)", output)
+    assert agreement > 0.8
+    rand_index = printed_number(r"Rand index with the planted parcels: (\S+)", output)
+    assert rand_index > 0.3
+    for stage in ("maps", "edge map", "parcels"):
+        assert re.search(rf"^{stage}\s+[\d.]+ s\s+peak", output, re.MULTILINE)
