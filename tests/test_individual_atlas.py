@@ -18,6 +18,8 @@ from painflow.atlas.dlabel import cortex_dlabel
 from painflow.atlas.surface import grayordinate_labels, load_grayordinate_atlas
 from painflow.parcellation import restdata
 from painflow.parcellation.individual import HomogeneityAccumulator, parcel_average
+from painflow.parcellation.mesh import cortex_columns
+from painflow.parcellation.parcels import parcel_homogeneity
 from painflow.signals.confounds import DenoiseSettings, censoring, nuisance_regressors
 from painflow.signals.scrubbing import clean_series
 
@@ -54,12 +56,6 @@ def test_parcel_average_is_the_plain_mean_of_each_parcels_columns(case):
     np.testing.assert_allclose(means, expected, atol=1e-12)
 
 
-def first_component_share(block: np.ndarray) -> float:
-    """Plain reference: the first singular value's share of the squared sum."""
-    singular = np.linalg.svd(block - block.mean(axis=0), compute_uv=False)
-    return singular[0] ** 2 / (singular**2).sum()
-
-
 def test_homogeneity_accumulated_over_runs_is_that_of_the_demeaned_runs_joined(rng):
     labels = np.array([1, 1, 1, 2, 2, 0, 3, 3, 3, 3])
     runs = [
@@ -72,7 +68,7 @@ def test_homogeneity_accumulated_over_runs_is_that_of_the_demeaned_runs_joined(r
     for run in runs:
         accumulator.add(run)
     joined = np.vstack([run - run.mean(axis=0) for run in runs])
-    expected = [first_component_share(joined[:, labels == p]) for p in (1, 2, 3)]
+    expected = parcel_homogeneity(joined, labels)
     np.testing.assert_allclose(accumulator.homogeneity(), expected, rtol=1e-10)
     assert accumulator.homogeneity()[2] > 0.7
 
@@ -114,15 +110,19 @@ def test_a_cortex_dlabel_reads_back_as_the_same_parcels(tmp_path, rng):
 
 @pytest.fixture
 def rest_run(tmp_path, rng):
-    """A 91k dense time series beside nilearn's real fMRIPrep 21 confounds."""
+    """A 91k dense time series beside nilearn's real fMRIPrep 21 confounds.
+
+    The 30-volume table is repeated 4 times: the rest band's filter needs more.
+    """
     axis = standard_91k_axis()
-    table = pd.read_csv(NILEARN_FMRIPREP / f"{REAL_CONFOUNDS}.tsv", sep="\t")
+    real = pd.read_csv(NILEARN_FMRIPREP / f"{REAL_CONFOUNDS}.tsv", sep="\t")
+    table = pd.concat([real] * 4, ignore_index=True)
     data = rng.normal(size=(len(table), len(axis))).astype(np.float32)
     series = nib.cifti2.SeriesAxis(0, TR, len(table))
     bold = tmp_path / f"{STEM}_space-fsLR_den-91k_bold.dtseries.nii"
     nib.save(nib.Cifti2Image(data, header=(series, axis)), bold)
     confounds = tmp_path / f"{STEM}_desc-confounds_timeseries.tsv"
-    shutil.copy(NILEARN_FMRIPREP / f"{REAL_CONFOUNDS}.tsv", confounds)
+    table.to_csv(confounds, sep="\t", index=False, na_rep="n/a")
     shutil.copy(
         NILEARN_FMRIPREP / f"{REAL_CONFOUNDS}.json", confounds.with_suffix(".json")
     )
@@ -139,9 +139,9 @@ def test_a_rest_run_is_cleaned_as_a_rating_run_with_the_rest_band(
     rest_run, monkeypatch
 ):
     bold, confounds, data = rest_run
-    settings = rest_denoise(max_censored_fraction=1.0, fd_threshold_mm=0.2)
+    settings = rest_denoise(max_censored_fraction=1.0, fd_threshold_mm=1.0)
     assert (settings.high_pass_hz, settings.low_pass_hz) == (0.005, 0.1)
-    columns = restdata.cortex_columns(bold)
+    columns = cortex_columns(bold)
     assert columns.all_columns.size == 59412
     monkeypatch.setattr(restdata, "_BLOCK_COLUMNS", 10000)  # several blocks
     cleaned = restdata.clean_rest_run(bold, confounds, TR, settings, columns)
@@ -163,7 +163,7 @@ def test_a_rest_run_is_cleaned_as_a_rating_run_with_the_rest_band(
 def test_a_too_censored_rest_run_is_left_out(rest_run):
     bold, confounds, _ = rest_run
     settings = rest_denoise(max_censored_fraction=0.0, fd_threshold_mm=0.01)
-    columns = restdata.cortex_columns(bold)
+    columns = cortex_columns(bold)
     assert restdata.clean_rest_run(bold, confounds, TR, settings, columns) is None
 
 
@@ -172,10 +172,8 @@ def test_a_rest_run_whose_confounds_have_other_volumes_is_named(rest_run):
     table = pd.read_csv(confounds, sep="\t")
     table.iloc[:-2].to_csv(confounds, sep="\t", index=False, na_rep="n/a")
     settings = rest_denoise(max_censored_fraction=1.0)
-    with pytest.raises(ValueError, match=r"30 volumes, but its confounds .* 28 rows"):
-        restdata.clean_rest_run(
-            bold, confounds, TR, settings, restdata.cortex_columns(bold)
-        )
+    with pytest.raises(ValueError, match=r"120 volumes, but its confounds .* 118 rows"):
+        restdata.clean_rest_run(bold, confounds, TR, settings, cortex_columns(bold))
 
 
 def test_a_dense_file_without_a_cortex_is_named(tmp_path):
@@ -190,4 +188,4 @@ def test_a_dense_file_without_a_cortex_is_named(tmp_path):
         path,
     )
     with pytest.raises(ValueError, match="no left or right cortex"):
-        restdata.cortex_columns(path)
+        cortex_columns(path)

@@ -73,8 +73,9 @@ def test_each_subject_is_parcellated_with_its_own_atlas(study):
         assert inputs["atlas_labels"].endswith(
             f"sub-{subject}/anat/sub-{subject}_atlas-individual_dseg.tsv"
         )
-        assert study.run_inputs(subject, "01", "1")["atlas_image"] == (
-            inputs["atlas_image"]
+        assert (
+            study.run_inputs(subject, "01", "1")["atlas_image"]
+            == (inputs["atlas_image"])
         )
     assert not study.is_named_atlas
     assert not any("crosssubject" in target for target in study.targets())

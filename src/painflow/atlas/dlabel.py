@@ -8,12 +8,10 @@ import numpy as np
 import pandas as pd
 from nibabel.cifti2 import BrainModelAxis, Cifti2Image, LabelAxis
 
+from painflow.atlas.surface import CORTEX_STRUCTURES
+
 UNLABELLED = ("???", (1.0, 1.0, 1.0, 0.0))  # Connectome Workbench's key 0
 _GOLDEN_RATIO = 0.618033988749895
-_STRUCTURES = {
-    "left": "CIFTI_STRUCTURE_CORTEX_LEFT",
-    "right": "CIFTI_STRUCTURE_CORTEX_RIGHT",
-}
 
 
 def label_colour(index: int) -> tuple[float, float, float, float]:
@@ -46,7 +44,7 @@ def cortex_dlabel(
     """
     models = [
         BrainModelAxis.from_surface(
-            np.asarray(vertices[side]), n_surface[side], _STRUCTURES[side]
+            np.asarray(vertices[side]), n_surface[side], CORTEX_STRUCTURES[side]
         )
         for side in ("left", "right")
     ]

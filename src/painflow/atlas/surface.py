@@ -31,6 +31,11 @@ from painflow.atlas.volume import (
     read_region_table,
 )
 
+# The CIFTI structure of each hemisphere's cortex.
+CORTEX_STRUCTURES = {
+    "left": "CIFTI_STRUCTURE_CORTEX_LEFT",
+    "right": "CIFTI_STRUCTURE_CORTEX_RIGHT",
+}
 STRUCTURES = "structures"
 NO_SUBCORTEX = "none"
 # CIFTI-2 file types by name: the one place painflow tells them apart.

@@ -23,20 +23,21 @@ from painflow.parcellation.boundary import (
     BoundarySettings,
     CorrelationAccumulator,
     edge_map,
+    similarity_targets,
 )
-from painflow.parcellation.mesh import Cortex, parcel_centroid_distances
+from painflow.parcellation.mesh import (
+    Cortex,
+    CortexColumns,
+    cortex_columns,
+    parcel_centroid_distances,
+)
 from painflow.parcellation.networks import (
     NetworkSettings,
     parcel_networks,
     template_networks,
 )
 from painflow.parcellation.parcels import ParcelSettings, create_parcels
-from painflow.parcellation.restdata import (
-    CortexColumns,
-    clean_rest_run,
-    cortex_columns,
-    rest_settings,
-)
+from painflow.parcellation.restdata import clean_rest_run, rest_settings
 from painflow.parcellation.workbench import smooth_dtseries
 from painflow.signals.confounds import DenoiseSettings
 
@@ -149,9 +150,11 @@ def parcel_average(labels: np.ndarray) -> sparse.csr_matrix:
 
 
 class HomogeneityAccumulator:
-    """Each parcel's covariance over runs, for its first component's share.
+    """Each parcel's vertex correlations over runs, for its first component's share.
 
-    Runs are demeaned one by one, as for the correlation maps.
+    Runs are demeaned one by one, as for the correlation maps; the result is
+    :func:`painflow.parcellation.parcels.parcel_homogeneity` of the demeaned
+    runs joined, without holding them at once.
     """
 
     def __init__(self, labels: np.ndarray):
@@ -171,9 +174,16 @@ class HomogeneityAccumulator:
         """Share of each parcel's variance that its first component explains."""
         shares = []
         for gram in self.gram:
+            scale = np.sqrt(np.diag(gram))
+            varying = scale > 0
+            if not varying.any():
+                shares.append(np.nan)
+                continue
+            gram = gram[np.ix_(varying, varying)] / np.outer(
+                scale[varying], scale[varying]
+            )
             eigenvalues = np.linalg.eigvalsh(gram)
-            total = eigenvalues.sum()
-            shares.append(eigenvalues[-1] / total if total > 0 else np.nan)
+            shares.append(eigenvalues[-1] / eigenvalues.sum())
         return np.asarray(shares)
 
 
@@ -284,20 +294,18 @@ def individual_atlas(
         match the data, or runs disagree on their cortex.
     """
     columns = cortex_columns(runs[0].bold)
-    cortex = Cortex.from_surfaces(
-        surfaces["left"],
-        surfaces["right"],
-        columns.vertices["left"],
-        columns.vertices["right"],
-    )
+    cortex = Cortex.from_cifti(runs[0].bold, surfaces["left"], surfaces["right"])
     saved, records = _clean_runs(runs, columns, surfaces, denoise, settings, workdir)
     _check_frames(records, settings.min_frames)
     n_vertices = columns.all_columns.size
-    targets = np.arange(0, n_vertices, settings.boundary.similarity_stride)
+    targets = similarity_targets(n_vertices, settings.boundary.similarity_stride)
     correlations = CorrelationAccumulator(n_vertices, targets)
     for path in saved:
         correlations.add(np.load(path))
-    edges = edge_map(correlations.correlation_maps(), cortex, settings.boundary)
+    maps = correlations.correlation_maps(min_frames=settings.min_frames)
+    del correlations  # its cross products are as large as the maps
+    edges = edge_map(maps, cortex, settings.boundary)
+    del maps
     labels = create_parcels(edges, cortex, settings.parcels)
     average = parcel_average(labels)
     homogeneity = HomogeneityAccumulator(labels)

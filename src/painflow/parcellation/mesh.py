@@ -16,10 +16,9 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
-HEMISPHERE_STRUCTURES = {
-    "left": "CIFTI_STRUCTURE_CORTEX_LEFT",
-    "right": "CIFTI_STRUCTURE_CORTEX_RIGHT",
-}
+from painflow.atlas.surface import CORTEX_STRUCTURES, brain_models, load_cifti
+
+SIDES = {structure: side for side, structure in CORTEX_STRUCTURES.items()}
 
 
 def read_surface(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
@@ -124,6 +123,52 @@ class Hemisphere:
         n = self.n_surface_vertices
         graph = sparse.coo_matrix((lengths, (edges[:, 0], edges[:, 1])), (n, n))
         return dijkstra(graph.tocsr(), directed=False, indices=sources)
+
+
+@dataclass(frozen=True)
+class CortexColumns:
+    """Where a dense time series keeps each hemisphere's cortex.
+
+    Attributes
+    ----------
+    columns : dict
+        ``left``/``right`` -> the file's column indices of that cortex.
+    vertices : dict
+        ``left``/``right`` -> the surface vertex index of each of those columns.
+    n_surface : dict
+        ``left``/``right`` -> the number of vertices of the surface mesh.
+    """
+
+    columns: dict
+    vertices: dict
+    n_surface: dict
+
+    @property
+    def all_columns(self) -> np.ndarray:
+        """The cortex columns, left hemisphere first."""
+        return np.concatenate([self.columns["left"], self.columns["right"]])
+
+
+def cortex_columns(path: str | Path) -> CortexColumns:
+    """The cortex columns of a dense CIFTI file and their surface vertices.
+
+    Raises
+    ------
+    ValueError
+        Naming the file when it lacks the left or right cortex.
+    """
+    models = brain_models(load_cifti(path, "dense time series"), path)
+    columns, vertices, n_surface = {}, {}, {}
+    for structure, block, model in models.iter_structures():
+        side = SIDES.get(structure)
+        if side is not None:
+            columns[side] = np.arange(block.start, block.stop)
+            vertices[side] = np.asarray(model.vertex)
+            n_surface[side] = int(model.nvertices[structure])
+    missing = [side for side in ("left", "right") if side not in columns]
+    if missing:
+        raise ValueError(f"{path}: no {' or '.join(missing)} cortex in its models")
+    return CortexColumns(columns, vertices, n_surface)
 
 
 def _hemisphere(name: str, surface, vertices) -> Hemisphere:
@@ -235,21 +280,13 @@ class Cortex:
         left, right : str or Path
             Surface GIFTIs of the CIFTI's mesh.
         """
-        models = nib.load(cifti).header.get_axis(1)
-        found = {name: model for name, _, model in models.iter_structures()}
-        missing = [s for s in HEMISPHERE_STRUCTURES.values() if s not in found]
-        if missing:
-            raise ValueError(f"{cifti}: no {', '.join(missing)} model")
-        left_model, right_model = (found[s] for s in HEMISPHERE_STRUCTURES.values())
+        found = cortex_columns(cifti)
         return cls.from_surfaces(
             left,
             right,
-            left_model.vertex,
-            right_model.vertex,
-            mesh_vertices=(
-                left_model.nvertices[HEMISPHERE_STRUCTURES["left"]],
-                right_model.nvertices[HEMISPHERE_STRUCTURES["right"]],
-            ),
+            found.vertices["left"],
+            found.vertices["right"],
+            mesh_vertices=(found.n_surface["left"], found.n_surface["right"]),
         )
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from painflow.atlas.surface import brain_models, load_cifti
+from painflow.atlas.surface import load_cifti
+from painflow.parcellation.mesh import CortexColumns
 from painflow.signals.confounds import (
     DenoiseSettings,
     censoring,
@@ -25,57 +26,7 @@ from painflow.signals.confounds import (
 )
 from painflow.signals.scrubbing import clean_series
 
-CORTEX_STRUCTURES = {
-    "CIFTI_STRUCTURE_CORTEX_LEFT": "left",
-    "CIFTI_STRUCTURE_CORTEX_RIGHT": "right",
-}
 _BLOCK_COLUMNS = 4096
-
-
-@dataclass(frozen=True)
-class CortexColumns:
-    """Where a dense time series keeps each hemisphere's cortex.
-
-    Attributes
-    ----------
-    columns : dict
-        ``left``/``right`` -> the file's column indices of that cortex.
-    vertices : dict
-        ``left``/``right`` -> the surface vertex index of each of those columns.
-    n_surface : dict
-        ``left``/``right`` -> the number of vertices of the surface mesh.
-    """
-
-    columns: dict
-    vertices: dict
-    n_surface: dict
-
-    @property
-    def all_columns(self) -> np.ndarray:
-        """The cortex columns, left hemisphere first."""
-        return np.concatenate([self.columns["left"], self.columns["right"]])
-
-
-def cortex_columns(path: str | Path) -> CortexColumns:
-    """The cortex columns of a dense CIFTI file and their surface vertices.
-
-    Raises
-    ------
-    ValueError
-        Naming the file when it lacks the left or right cortex.
-    """
-    models = brain_models(load_cifti(path, "dense time series"), path)
-    columns, vertices, n_surface = {}, {}, {}
-    for structure, block, model in models.iter_structures():
-        side = CORTEX_STRUCTURES.get(structure)
-        if side is not None:
-            columns[side] = np.arange(block.start, block.stop)
-            vertices[side] = np.asarray(model.vertex)
-            n_surface[side] = int(model.nvertices[structure])
-    missing = [side for side in ("left", "right") if side not in columns]
-    if missing:
-        raise ValueError(f"{path}: no {' or '.join(missing)} cortex in its models")
-    return CortexColumns(columns, vertices, n_surface)
 
 
 def rest_settings(denoise: DenoiseSettings, band_hz: tuple) -> DenoiseSettings:

@@ -15,7 +15,8 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
-from painflow.parcellation.mesh import HEMISPHERE_STRUCTURES, Cortex
+from painflow.atlas.surface import CORTEX_STRUCTURES
+from painflow.parcellation.mesh import Cortex
 
 INSTALL_HINT = (
     "install Connectome Workbench (Debian/Ubuntu: "
@@ -58,7 +59,7 @@ def cortex_models(cortex: Cortex) -> nib.cifti2.BrainModelAxis:
     """The CIFTI brain models of the cortex's data columns, in column order."""
     axes = [
         nib.cifti2.BrainModelAxis.from_surface(
-            h.vertices, h.n_surface_vertices, HEMISPHERE_STRUCTURES[h.name]
+            h.vertices, h.n_surface_vertices, CORTEX_STRUCTURES[h.name]
         )
         for h in cortex.hemispheres
     ]
