@@ -4,9 +4,19 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import with_defaults
 from snakemake.utils import validate
 from workflow_runner import planned_jobs, run_workflow, study_config
 
+from painflow.core.fileio import read_json
+from painflow.inputs.dataset import DatasetSpec
+from painflow.inputs.restruns import discover_rest_runs
+from painflow.parcellation.individual import (
+    IndividualSettings,
+    RestRun,
+    individual_atlas,
+)
+from painflow.signals.confounds import DenoiseSettings
 from painflow.workflow.config import check_config
 from painflow.workflow.study import Study
 
@@ -116,3 +126,34 @@ def test_the_plan_parcellates_each_subject_once_and_leaves_cross_subject_out(
     assert "cross-subject test is left out" in result.stdout
     extractions = [w for rule, w in jobs if rule == "extract_signals"]
     assert len(extractions) == 8
+
+
+def test_too_few_rest_frames_stop_the_parcellation_with_the_numbers(
+    rest_study, tmp_path
+):
+    runs = [
+        RestRun(Path(row.bold), Path(row.confounds), float(row.tr))
+        for row in discover_rest_runs(
+            study_spec_91k(rest_study), "rest", ["01"]
+        ).itertuples()
+    ]
+    surfaces = read_json(rest_study / "ground_truth.json")["cifti_atlas"]["surfaces"]
+    settings = IndividualSettings.from_config(
+        with_defaults("individual", min_frames=10_000, smoothing_fwhm_mm=0)
+    )
+    denoise = DenoiseSettings(**with_defaults("denoise"))
+    with pytest.raises(ValueError, match=r"\d+ rest frames kept from 4 of 4 rest"):
+        individual_atlas(
+            runs,
+            {side: rest_study / path for side, path in surfaces.items()},
+            denoise,
+            settings,
+            seed=0,
+            workdir=tmp_path,
+        )
+
+
+def study_spec_91k(study: Path) -> DatasetSpec:
+    """Where the study's grayordinate inputs are."""
+    config = individual_config(study, study / "unused")
+    return DatasetSpec.from_config(config, config["fmriprep_dir"])

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from painflow.parcellation.communities import (
+    MAX_SEED,
     Edges,
     infomap_program,
     isolate_unlinked,
@@ -238,8 +239,9 @@ def test_infomap_splits_two_cliques_and_keeps_isolated_nodes_apart():
             first.append(i), second.append(j), weights.append(1.0)
     first.append(3), second.append(4), weights.append(0.05)
     edges = Edges(np.array(first), np.array(second), np.array(weights))
-    communities = run_infomap(infomap_program(), 10, edges, seed=3, trials=2)
-    np.testing.assert_array_equal(communities, [1, 1, 1, 1, 2, 2, 2, 2, 3, 4])
+    for seed in (0, 3, MAX_SEED):  # the whole range of painflow's seeds
+        communities = run_infomap(infomap_program(), 10, edges, seed=seed, trials=2)
+        np.testing.assert_array_equal(communities, [1, 1, 1, 1, 2, 2, 2, 2, 3, 4])
 
 
 def test_pajek_text_and_clu_reading_by_hand():

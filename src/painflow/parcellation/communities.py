@@ -16,8 +16,14 @@ from pathlib import Path
 import numpy as np
 
 INFOMAP = "infomap"
-# Infomap takes an unsigned 32-bit seed.
+# painflow's seeds are unsigned 32-bit; Infomap refuses 0, so it gets them
+# folded into 1..MAX_SEED.
 MAX_SEED = 2**32 - 1
+
+
+def infomap_seed(seed: int) -> int:
+    """Infomap's seed (1..MAX_SEED) for a painflow seed (0..MAX_SEED)."""
+    return seed % MAX_SEED + 1
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,7 @@ def run_infomap(
         command = [
             program, str(network), folder,
             "--two-level", "--flow-model", "undirected", "--clu",
-            "--seed", str(seed), "--num-trials", str(trials),
+            "--seed", str(infomap_seed(seed)), "--num-trials", str(trials),
             "--num-threads", "1", "--out-name", "network", "--silent",
         ]  # fmt: skip
         completed = subprocess.run(command, capture_output=True, text=True, check=False)

@@ -297,6 +297,12 @@ def individual_atlas(
     cortex = Cortex.from_cifti(runs[0].bold, surfaces["left"], surfaces["right"])
     saved, records = _clean_runs(runs, columns, surfaces, denoise, settings, workdir)
     _check_frames(records, settings.min_frames)
+    log.info(
+        "%d rest frames kept from %d of %d runs",
+        records["n_kept"].sum(),
+        records["included"].sum(),
+        len(records),
+    )
     n_vertices = columns.all_columns.size
     targets = similarity_targets(n_vertices, settings.boundary.similarity_stride)
     correlations = CorrelationAccumulator(n_vertices, targets)
@@ -306,7 +312,9 @@ def individual_atlas(
     del correlations  # its cross products are as large as the maps
     edges = edge_map(maps, cortex, settings.boundary)
     del maps
+    log.info("edge map made from %d similarity maps", len(targets))
     labels = create_parcels(edges, cortex, settings.parcels)
+    log.info("%d parcels", labels.max())
     average = parcel_average(labels)
     homogeneity = HomogeneityAccumulator(labels)
     parcel_series = []
@@ -329,4 +337,5 @@ def individual_atlas(
         seed,
     )
     table.insert(2, "network", networks.networks)
+    log.info("networks: %s", table["network"].value_counts().to_dict())
     return IndividualAtlas(columns, labels, table, edges, networks.per_density, records)

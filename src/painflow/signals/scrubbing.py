@@ -15,7 +15,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from nilearn.signal import clean
+from nilearn.signal import butterworth, clean
 from scipy.interpolate import CubicSpline
 
 from painflow.signals.confounds import DenoiseSettings
@@ -122,19 +122,25 @@ def interpolate_censored(series: np.ndarray, censored: np.ndarray, tr: float):
 def detrend_and_filter(
     series: np.ndarray, tr: float, settings: DenoiseSettings
 ) -> np.ndarray:
-    """Detrend and Butterworth filter complete time series with nilearn."""
-    filtering = settings.high_pass_hz is not None or settings.low_pass_hz is not None
+    """Detrend and Butterworth filter complete time series with nilearn.
+
+    nilearn's ``clean`` filters column by column in place; its ``butterworth``
+    with ``copy=True`` filters every column at once, with the same result.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=DeprecationWarning)
-        return clean(
-            series,
-            detrend=settings.detrend,
-            standardize=None,
-            high_pass=settings.high_pass_hz,
-            low_pass=settings.low_pass_hz,
-            t_r=tr,
-            filter="butterworth" if filtering else False,
+        detrended = clean(
+            series, detrend=settings.detrend, standardize=None, filter=False, t_r=tr
         )
+    if settings.high_pass_hz is None and settings.low_pass_hz is None:
+        return detrended
+    return butterworth(
+        detrended,
+        sampling_rate=1.0 / tr,
+        low_pass=settings.low_pass_hz,
+        high_pass=settings.high_pass_hz,
+        copy=True,
+    )
 
 
 def regress_out(signals: np.ndarray, regressors: np.ndarray) -> np.ndarray:
