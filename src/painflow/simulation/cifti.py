@@ -17,7 +17,6 @@ Files written beside the NIfTI ones:
 
 from __future__ import annotations
 
-import colorsys
 import functools
 import operator
 from dataclasses import dataclass
@@ -30,11 +29,12 @@ from nibabel.cifti2 import (
     Cifti2Header,
     Cifti2Image,
     Cifti2Matrix,
-    LabelAxis,
     SeriesAxis,
 )
 from scipy.spatial import Delaunay
 
+from painflow.atlas.dlabel import dlabel_image as atlas_dlabel
+from painflow.atlas.dlabel import label_colour
 from painflow.core.bids import bids_name
 from painflow.core.fileio import write_bytes, write_json
 from painflow.inputs.dataset import DatasetSpec, preproc_bold_path
@@ -68,8 +68,6 @@ _GIFTI_STRUCTURES = {
     "CIFTI_STRUCTURE_CORTEX_LEFT": "CortexLeft",
     "CIFTI_STRUCTURE_CORTEX_RIGHT": "CortexRight",
 }
-_UNLABELLED = ("???", (1.0, 1.0, 1.0, 0.0))  # Connectome Workbench's key 0
-_GOLDEN_RATIO = 0.618033988749895
 
 
 def cifti_structure(name: str) -> str:
@@ -320,12 +318,6 @@ def cifti_atlas_paths(out_dir: str | Path) -> dict[str, Path]:
     return paths
 
 
-def _colour(index: int) -> tuple[float, float, float, float]:
-    """A reproducible colour; golden-ratio hue steps keep neighbours apart."""
-    hue = (index * _GOLDEN_RATIO) % 1.0
-    return (*colorsys.hsv_to_rgb(hue, 0.65, 0.9), 1.0)
-
-
 def dlabel_image(atlas: AtlasGrid, grayordinates: Grayordinates) -> Cifti2Image:
     """Build the dlabel of the cortical regions on every fsLR 32k vertex.
 
@@ -352,17 +344,13 @@ def dlabel_image(atlas: AtlasGrid, grayordinates: Grayordinates) -> Cifti2Image:
             BrainModelAxis.from_surface(all_vertices, FSLR_VERTICES, structure)
         )
     cortical = {
-        int(index): (name, _colour(int(index)))
+        int(index): (name, label_colour(int(index)))
         for index, name in zip(atlas.table["index"], atlas.table["name"], strict=True)
         if cifti_structure(name) in CORTEX
     }
-    labels = LabelAxis([ATLAS_NAME], [{0: _UNLABELLED, **cortical}])
-    image = Cifti2Image(
-        np.concatenate(data)[np.newaxis], header=(labels, models[0] + models[1])
+    return atlas_dlabel(
+        np.concatenate(data), models[0] + models[1], cortical, ATLAS_NAME
     )
-    image.nifti_header.set_intent("ConnDenseLabel")
-    image.nifti_header.set_data_dtype(np.float32)
-    return image
 
 
 def subcortex_image(atlas: AtlasGrid, grayordinates: Grayordinates) -> nib.Nifti1Image:

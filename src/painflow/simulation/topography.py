@@ -25,16 +25,16 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pandas as pd
-from nibabel.cifti2 import BrainModelAxis, Cifti2Image, LabelAxis
+from nibabel.cifti2 import BrainModelAxis, Cifti2Image
 from scipy.spatial import cKDTree
 
+from painflow.atlas.dlabel import GOLDEN_RATIO
+from painflow.atlas.dlabel import dlabel_image as atlas_dlabel
 from painflow.simulation.parameters import IndividualParameters
 
 SURFACE_VERTICES = 32492  # vertices of one fsLR 32k hemisphere
 HEMISPHERES = ("left", "right")
 CORTEX_STRUCTURES = ("CIFTI_STRUCTURE_CORTEX_LEFT", "CIFTI_STRUCTURE_CORTEX_RIGHT")
-_UNLABELLED = ("???", (1.0, 1.0, 1.0, 0.0))  # Connectome Workbench's key 0
-_GOLDEN_RATIO = 0.618033988749895
 
 
 def _package_data(package: str) -> Path:
@@ -453,7 +453,7 @@ def draw_individual(
 def _parcel_colour(network_colour: tuple, k: int) -> tuple:
     """The network's hue at a lightness that differs between parcels."""
     hue, _, saturation = colorsys.rgb_to_hls(*network_colour[:3])
-    lightness = 0.3 + 0.45 * ((k * _GOLDEN_RATIO) % 1.0)
+    lightness = 0.3 + 0.45 * ((k * GOLDEN_RATIO) % 1.0)
     return (*colorsys.hls_to_rgb(hue, lightness, saturation), 1.0)
 
 
@@ -474,13 +474,8 @@ def dlabel_image(cortex: FslrCortex, topography: Topography, name: str) -> Cifti
         and colours it after its network.
     """
     colours = {name: i for i, name in cortex.network_names.items()}
-    table = {0: _UNLABELLED}
+    table = {}
     for index, parcel, network in topography.table.itertuples(index=False):
         colour = cortex.network_colours[colours[network]]
         table[int(index)] = (parcel, _parcel_colour(colour, int(index)))
-    labels = LabelAxis([name], [table])
-    data = topography.labels.astype(np.float32)[np.newaxis]
-    image = Cifti2Image(data, header=(labels, cortex.axis))
-    image.nifti_header.set_intent("ConnDenseLabel")
-    image.nifti_header.set_data_dtype(np.float32)
-    return image
+    return atlas_dlabel(topography.labels, cortex.axis, table, name)
