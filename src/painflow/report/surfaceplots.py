@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from nilearn import plotting, surface
 
 from painflow.report.plots import STYLE, save_figure
@@ -23,14 +24,13 @@ def surface_values(values: np.ndarray, vertices: np.ndarray, n_surface: int):
     return full
 
 
-def _network_codes(table: pd.DataFrame, labels: np.ndarray) -> tuple:
-    """Each vertex's network as a code (0: none), and the network names."""
-    names = sorted(name for name in table["network"].unique() if name)
+def _network_codes(table: pd.DataFrame, labels: np.ndarray, names: list) -> np.ndarray:
+    """Each vertex's network as its position in ``names`` plus one (0: none)."""
     code_of = {name: code for code, name in enumerate(names, start=1)}
-    codes_of_parcels = table["network"].map(code_of).fillna(0)
-    parcel_code = dict(zip(table["index"], codes_of_parcels, strict=True))
-    codes = np.array([parcel_code.get(label, 0) for label in labels], dtype=float)
-    return codes, names
+    codes = table["network"].map(code_of).fillna(0).to_numpy()
+    lookup = np.zeros(int(max(labels.max(initial=0), table["index"].max())) + 1)
+    lookup[table["index"].to_numpy()] = codes
+    return lookup[labels]
 
 
 def plot_individual_atlas(
@@ -60,40 +60,57 @@ def plot_individual_atlas(
         PNG destination.
     """
     with matplotlib.rc_context(STYLE):
-        figure = Figure(figsize=(10, 6.5))
+        figure = Figure(figsize=(10, 8))
+        figure.subplots_adjust(hspace=0.5)
+        names = sorted(name for name in table["network"].unique() if name)
+        n_parcels = int(max(labels[side].max(initial=0) for side in _SIDES))
+        palettes = {
+            "parcels": _palette("tab20", n_parcels),
+            "networks": _palette("tab10", len(names)),
+        }
         for column, side in enumerate(_SIDES):
             mesh = surface.load_surf_mesh(surfaces[side])
-            parcels = labels[side].astype(float)
-            codes, names = _network_codes(table, labels[side])
-            maps = {"parcels": parcels, "networks": codes}
+            maps = {
+                "parcels": labels[side].astype(float),
+                "networks": _network_codes(table, labels[side], names),
+            }
             for row, (kind, values) in enumerate(maps.items()):
                 axes = figure.add_subplot(3, 2, 2 * row + column + 1, projection="3d")
                 shown = surface_values(values, vertices[side], n_surface[side])
-                shown[shown == 0] = np.nan
-                colours = _colours(kind, values)
+                shown[shown == 0] = np.nan  # boundary and medial wall: no colour
                 plotting.plot_surf_roi(
                     mesh,
                     shown,
                     hemi=side,
                     view="lateral",
-                    cmap=colours,
+                    cmap=palettes[kind],
+                    vmin=0.5,  # key k takes the palette's k-th colour
+                    vmax=palettes[kind].N + 0.5,
                     colorbar=False,
                     axes=axes,
                     figure=figure,
-                    title=f"{kind}, {side}"
-                    + (f": {', '.join(names)}" if kind == "networks" else ""),
+                    title=f"{kind}, {side}",
                 )
+        figure.legend(
+            handles=[
+                Patch(color=palettes["networks"](k), label=name)
+                for k, name in enumerate(names)
+            ],
+            loc="center",
+            bbox_to_anchor=(0.5, 0.4),
+            ncol=4,
+            frameon=False,
+        )
         _plot_sizes(figure.add_subplot(3, 2, 5), table)
         _plot_homogeneity(figure.add_subplot(3, 2, 6), table)
         figure.suptitle(title)
         save_figure(figure, path)
 
 
-def _colours(kind: str, values: np.ndarray) -> ListedColormap:
-    """Distinct colours for parcels (cycled) or for networks."""
-    base = matplotlib.colormaps["tab20" if kind == "parcels" else "tab10"]
-    n = max(int(np.nanmax(values)) if values.size else 1, 1)
-    return ListedColormap([base(i % base.N) for i in range(n)])
+def _palette(name: str, n: int) -> ListedColormap:
+    """``n`` distinct colours of a qualitative colour map, cycled."""
+    base = matplotlib.colormaps[name]
+    return ListedColormap([base(i % base.N) for i in range(max(n, 1))])
 
 
 def _plot_sizes(axes, table: pd.DataFrame) -> None:
