@@ -10,6 +10,7 @@ from workflow_runner import planned_jobs, run_workflow, study_config
 
 from painflow.core.fileio import read_json
 from painflow.inputs.dataset import DatasetSpec
+from painflow.inputs.fmriprep import session_filter
 from painflow.inputs.restruns import discover_rest_runs
 from painflow.parcellation.individual import (
     IndividualSettings,
@@ -157,3 +158,12 @@ def study_spec_91k(study: Path) -> DatasetSpec:
     """Where the study's grayordinate inputs are."""
     config = individual_config(study, study / "unused")
     return DatasetSpec.from_config(config, config["fmriprep_dir"])
+
+
+def test_fmriprep_session_jobs_select_the_rating_and_the_rest_runs():
+    selection = {"session": "01", "task": ["rating", "rest"]}
+    assert session_filter("01", ["rating", "rest"]) == {
+        "bold": selection,
+        "sbref": selection,
+    }
+    assert session_filter("01", ["rating"])["bold"]["task"] == "rating"
