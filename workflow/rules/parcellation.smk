@@ -19,7 +19,7 @@ rule individual_parcellation:
         CONDA_ENV
     threads: 2
     resources:
-        mem_mb=lambda wildcards, attempt: 12000 * attempt,
+        mem_mb=lambda wildcards, attempt: 8000 * attempt,
         runtime=lambda wildcards, attempt: 120 * attempt,
     params:
         trs=lambda wildcards: STUDY.individual.rest_trs(wildcards.subject),
