@@ -216,13 +216,18 @@ def repetition_time(bids_dir: Path, bold: Path) -> float:
     return tr
 
 
+def task_bold(bids_dir: Path, task: str) -> list[Path]:
+    """Raw BOLD files of a task, without and then with sessions, each sorted."""
+    pattern = f"*_task-{task}_*bold.nii*"
+    found = sorted(bids_dir.glob(f"sub-*/func/{pattern}"))
+    return found + sorted(bids_dir.glob(f"sub-*/ses-*/func/{pattern}"))
+
+
 def find_bold(spec: DatasetSpec) -> list[Path]:
     """Raw BOLD files of the task, sorted."""
     if not spec.bids_dir.is_dir():
         raise FileNotFoundError(f"{spec.bids_dir}: the BIDS folder does not exist")
-    pattern = f"*_task-{spec.task}_*bold.nii*"
-    found = sorted(spec.bids_dir.glob(f"sub-*/func/{pattern}"))
-    found += sorted(spec.bids_dir.glob(f"sub-*/ses-*/func/{pattern}"))
+    found = task_bold(spec.bids_dir, spec.task)
     if spec.subjects:
         wanted = {f"sub-{label}" for label in spec.subjects}
         found = [path for path in found if path.name.split("_")[0] in wanted]

@@ -19,17 +19,10 @@ from painflow.inputs.dataset import (
     fmriprep_outputs,
     repetition_time,
     sort_runs,
+    task_bold,
 )
 
 REST_COLUMNS = (*RUN_ENTITIES, "bold_raw", "bold", "confounds", "confounds_json", "tr")
-
-
-def _rest_bold(spec: DatasetSpec) -> list:
-    """Raw BOLD files of the rest task (none is not an error here)."""
-    pattern = f"*_task-{spec.task}_*bold.nii*"
-    found = sorted(spec.bids_dir.glob(f"sub-*/func/{pattern}"))
-    found += sorted(spec.bids_dir.glob(f"sub-*/ses-*/func/{pattern}"))
-    return found
 
 
 def describe_rest_run(spec: DatasetSpec, bold) -> dict:
@@ -69,7 +62,8 @@ def discover_rest_runs(
         missing fMRIPrep output.
     """
     rest = dataclasses.replace(spec, task=rest_task)
-    rows = [describe_rest_run(rest, bold) for bold in _rest_bold(rest)]
+    found = task_bold(rest.bids_dir, rest_task)
+    rows = [describe_rest_run(rest, bold) for bold in found]
     runs = pd.DataFrame(rows, columns=list(REST_COLUMNS))
     subjects = [str(subject) for subject in subjects]
     runs = runs[runs["subject"].isin(subjects)]

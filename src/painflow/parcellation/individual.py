@@ -294,7 +294,7 @@ def individual_atlas(
         match the data, or runs disagree on their cortex.
     """
     columns = cortex_columns(runs[0].bold)
-    cortex = Cortex.from_cifti(runs[0].bold, surfaces["left"], surfaces["right"])
+    cortex = Cortex.from_columns(columns, surfaces["left"], surfaces["right"])
     saved, records = _clean_runs(runs, columns, surfaces, denoise, settings, workdir)
     _check_frames(records, settings.min_frames)
     log.info(

@@ -148,6 +148,11 @@ class CortexColumns:
         """The cortex columns, left hemisphere first."""
         return np.concatenate([self.columns["left"], self.columns["right"]])
 
+    def by_hemisphere(self, values: np.ndarray) -> dict:
+        """Values over the cortex columns (left first) split into ``left``/``right``."""
+        n_left = self.columns["left"].size
+        return {"left": values[:n_left], "right": values[n_left:]}
+
 
 def cortex_columns(path: str | Path) -> CortexColumns:
     """The cortex columns of a dense CIFTI file and their surface vertices.
@@ -280,7 +285,13 @@ class Cortex:
         left, right : str or Path
             Surface GIFTIs of the CIFTI's mesh.
         """
-        found = cortex_columns(cifti)
+        return cls.from_columns(cortex_columns(cifti), left, right)
+
+    @classmethod
+    def from_columns(
+        cls, found: CortexColumns, left: str | Path, right: str | Path
+    ) -> Cortex:
+        """The cortex of a dense file's columns (:func:`cortex_columns`)."""
         return cls.from_surfaces(
             left,
             right,

@@ -34,10 +34,12 @@ def atlas_image(atlas: IndividualAtlas, kept: pd.DataFrame):
     """The dlabel of the kept parcels on the data's cortex."""
     labels = np.where(np.isin(atlas.labels, kept["index"]), atlas.labels, 0)
     columns = atlas.columns
-    n_left = columns.columns["left"].size
-    values = {"left": labels[:n_left], "right": labels[n_left:]}
     return cortex_dlabel(
-        values, columns.vertices, columns.n_surface, kept, f"atlas-{INDIVIDUAL}"
+        columns.by_hemisphere(labels),
+        columns.vertices,
+        columns.n_surface,
+        kept,
+        f"atlas-{INDIVIDUAL}",
     )
 
 
@@ -120,8 +122,7 @@ def individual_parcellation(
 def plot_atlas(atlas: IndividualAtlas, surfaces: dict, path: str) -> None:
     """Every parcel found and its network on the surface, with sizes."""
     columns = atlas.columns
-    n_left = columns.columns["left"].size
-    labels = {"left": atlas.labels[:n_left], "right": atlas.labels[n_left:]}
+    labels = columns.by_hemisphere(atlas.labels)
     title = f"Individual parcellation: {len(atlas.table)} parcels"
     plot_individual_atlas(
         labels,
