@@ -167,3 +167,15 @@ def test_fmriprep_session_jobs_select_the_rating_and_the_rest_runs():
         "sbref": selection,
     }
     assert session_filter("01", ["rating"])["bold"]["task"] == "rating"
+
+
+def test_rest_runs_without_a_run_entity_are_found(rest_study, tmp_path):
+    study = tmp_path / "study"
+    shutil.copytree(rest_study, study, symlinks=True)
+    for path in list(study.rglob("*_task-rest_run-1_*")):
+        path.rename(path.with_name(path.name.replace("_run-1_", "_")))
+    config = individual_config(study, tmp_path / "out")
+    rest = Study.from_config(config).individual.rest_runs
+    assert len(rest) == 8 and rest["run"].isna().all()
+    assert all(path.exists() for path in rest["bold"])
+    assert "_task-rest_space-fsLR" in rest["bold"].iloc[0].name
