@@ -63,6 +63,11 @@ include: "workflow/rules/learningcurve.smk"
 include: "workflow/rules/importance.smk"
 
 
+if STUDY.rest_test:
+
+    include: "workflow/rules/resttest.smk"
+
+
 rule all:
     input:
         STUDY.targets(),

@@ -122,3 +122,18 @@ def subject_pairs():
 def session_raw_bold(wildcards):
     """Raw BOLD files of the job's session."""
     return STUDY.session_raw_bold(wildcards.subject, wildcards.session)
+
+
+def rest_run_inputs(wildcards):
+    """A session's rest run (preprocessed BOLD, confounds) and the subject's atlas."""
+    row = STUDY.rest_test.run(wildcards.subject, wildcards.session)
+    return {
+        "bold": str(row["bold"]),
+        "confounds": str(row["confounds"]),
+        **STUDY.atlas_inputs(wildcards.subject),
+    }
+
+
+def rest_test_inputs(wildcards):
+    """A subject's models, rest-run series and rating-run QC sidecars."""
+    return STUDY.rest_test_inputs(wildcards.subject)
