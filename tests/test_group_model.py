@@ -1,5 +1,7 @@
 """The group model against the personal one, leave one person out."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,9 +25,15 @@ from painflow.analyses.metrics import (
     metrics_table,
     paired_metrics_table,
 )
+from painflow.core.fileio import read_tsv, write_json, write_npz, write_tsv
 from painflow.core.streams import step_rng
 from painflow.model.crossval import RunFeatures, nested_loso, predict_runs
 from painflow.signals.edges import FeatureSettings, run_features
+from painflow.steps.groupmodel import (
+    GROUP_MODEL_COLUMNS,
+    group_model,
+    summarize_group_model,
+)
 
 REGIONS = ["a", "b", "c", "d", "e", "f"]
 SESSIONS = ("1", "2", "3", "4")
@@ -184,3 +192,109 @@ def test_with_two_people_the_group_model_is_the_other_persons_model(disjoint):
 def test_no_other_person_is_an_error():
     with pytest.raises(ValueError, match="at least one other person"):
         pool_training_set({})
+
+
+def write_person(folder: Path, subject: str, runs: list, windows: pd.DataFrame):
+    """A person's run features, QC sidecars and personal predictions as files."""
+    windows = windows.set_index(["session", "run"])
+    paths = {"features": [], "qc": [], "units": {}}
+    for run in runs:
+        stem = f"sub-{subject}_ses-{run.session}_run-{run.run}"
+        features = folder / f"{stem}_edges.npz"
+        qc = folder / f"{stem}_timeseries.json"
+        write_npz(features, **run.arrays)
+        window = windows.loc[(run.session, run.run)]
+        write_json(
+            qc,
+            {
+                "window_start": int(window["window_start"]),
+                "window_stop": int(window["window_stop"]),
+                "RepetitionTime": float(window["tr"]),
+                "included": True,
+            },
+        )
+        paths["features"].append(str(features))
+        paths["qc"].append(str(qc))
+        for path in (features, qc):
+            paths["units"][path.name] = {"session": run.session, "run": run.run}
+    paths["predictions"] = str(folder / f"sub-{subject}_predictions.tsv")
+    write_tsv(paths["predictions"], nested_loso(runs, subject).predictions)
+    return paths
+
+
+def run_steps(study: dict, folder: Path, **settings) -> list[str]:
+    """The group_model step of every person, on files; its tables."""
+    files = {s: write_person(folder, s, *study[s]) for s in study}
+    units = {k: v for paths in files.values() for k, v in paths["units"].items()}
+    tables = []
+    for subject, paths in files.items():
+        pool = [p for s in study if s != subject for p in files[s]["features"]]
+        tables.append(str(folder / f"sub-{subject}_groupmodel.tsv"))
+        group_model(
+            features=paths["features"],
+            pool_features=pool,
+            qc_files=paths["qc"],
+            predictions=paths["predictions"],
+            units=units,
+            pool_subjects={Path(p).name: Path(p).name[4:6] for p in pool},
+            subject=subject,
+            max_components=None,
+            matched=settings.get("matched", True),
+            time_bins=BINS,
+            scales=["1min", "run"],
+            n_bootstrap=50,
+            seed=0,
+            table_out=tables[-1],
+        )
+    return tables
+
+
+def test_the_steps_write_every_persons_rows_and_the_group_table(disjoint, tmp_path):
+    tables = run_steps(disjoint, tmp_path)
+    summary = tmp_path / "group" / "atlas-A_groupmodel.tsv"
+    figure = tmp_path / "group" / "atlas-A_groupmodel.png"
+    summarize_group_model(tables, str(summary), str(figure))
+    table = read_tsv(summary, dtype={"subject": str, "note": str})
+    assert list(table.columns) == list(GROUP_MODEL_COLUMNS)
+    assert set(table["subject"]) == set(disjoint)
+    expected = {
+        PERSONAL,
+        GROUP,
+        GROUP_MATCHED,
+        f"{GROUP}-{PERSONAL}",
+        f"{GROUP_MATCHED}-{PERSONAL}",
+    }
+    assert set(table["model"]) == expected
+    assert len(table) == 3 * len(expected) * 2 * len(METRICS)
+    assert table["note"].isna().all()
+    assert figure.stat().st_size > 0
+    again = tmp_path / "again.tsv"
+    summarize_group_model(tables, str(again), str(tmp_path / "again.png"))
+    assert again.read_bytes() == summary.read_bytes()
+
+
+def test_two_people_say_so_in_every_row(disjoint, tmp_path, caplog):
+    two = {s: disjoint[s] for s in ("01", "02")}
+    with caplog.at_level("WARNING"):
+        tables = run_steps(two, tmp_path, matched=False)
+    table = read_tsv(tables[0], dtype={"subject": str, "note": str})
+    assert set(table["model"]) == {PERSONAL, GROUP, f"{GROUP}-{PERSONAL}"}
+    assert table["note"].str.contains("sub-02's all-sessions model").all()
+    assert "fewer than 3 people" in caplog.text
+
+
+def test_people_on_different_atlases_are_refused(disjoint, tmp_path):
+    runs, windows = disjoint["02"]
+    renamed = [
+        RunFeatures(
+            run.session,
+            run.run,
+            {**run.arrays, "region_names": np.array(list("uvwxyz"))},
+        )
+        for run in runs
+    ]
+    study = {"01": disjoint["01"], "02": (renamed, windows)}
+    with pytest.raises(ValueError, match="another atlas") as raised:
+        run_steps(study, tmp_path, matched=False)
+    assert "sub-02" in str(raised.value)
+    assert "sub-01_ses-1_run-1_edges.npz" in str(raised.value)
