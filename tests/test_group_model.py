@@ -1,11 +1,13 @@
 """The group model against the personal one, leave one person out."""
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import with_defaults
+from workflow_runner import planned_jobs, run_workflow, study_config
 
 from painflow.analyses.groupmodel import (
     GROUP,
@@ -298,3 +300,25 @@ def test_people_on_different_atlases_are_refused(disjoint, tmp_path):
         run_steps(study, tmp_path, matched=False)
     assert "sub-02" in str(raised.value)
     assert "sub-01_ses-1_run-1_edges.npz" in str(raised.value)
+
+
+def test_a_dry_run_plans_one_job_per_person_and_one_summary(tiny_study, tmp_path):
+    config = study_config(tiny_study, tmp_path / "out")
+    result = run_workflow(config, tmp_path / "work", "-n")
+    assert result.returncode == 0, result.stdout[-3000:]
+    jobs = planned_jobs(result.stdout)
+    people = [w["subject"] for rule, w in jobs if rule == "group_model"]
+    assert sorted(people) == ["01", "02"]
+    assert [rule for rule, _ in jobs].count("summarize_group_model") == 1
+    # Each job reads every person's features and its own person's predictions.
+    planned = re.findall(
+        r"rule group_model:\n\s+input: (.*)\n\s+output: .*sub-(\w+)_atlas-AAL_group",
+        result.stdout,
+    )
+    assert {subject for _, subject in planned} == {"01", "02"}
+    for inputs, subject in planned:
+        edges = set(
+            re.findall(r"sub-(\w+)_ses-\w+_task-rating_run-1_atlas-AAL_edges", inputs)
+        )
+        assert edges == {"01", "02"}
+        assert re.findall(r"sub-(\w+)_atlas-AAL_predictions", inputs) == [subject]

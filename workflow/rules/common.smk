@@ -2,6 +2,7 @@
 
 from snakemake.settings.types import DeploymentMethod
 
+from painflow.workflow.groupmodel import other_people_runs
 from painflow.workflow.study import Study, derivatives_root
 
 # Discovery, units, sizes and every path: built once, before any job.
@@ -122,3 +123,13 @@ def subject_pairs():
 def session_raw_bold(wildcards):
     """Raw BOLD files of the job's session."""
     return STUDY.session_raw_bold(wildcards.subject, wildcards.session)
+
+
+def other_people_run_files(suffix, extension):
+    """Input function: a per-run output of every run of everyone but the subject."""
+
+    def files(wildcards):
+        rows = other_people_runs(STUDY.runs, wildcards.subject)
+        return STUDY.run_files(rows, suffix, extension)
+
+    return files
