@@ -14,12 +14,11 @@ from painflow.analyses.groupmodel import (
     pool_training_set,
 )
 from painflow.analyses.metrics import METRIC_COLUMNS, paired_metrics_table
-from painflow.analyses.windows import run_windows
+from painflow.analyses.windows import read_predictions, run_windows
 from painflow.core.bids import file_key
 from painflow.core.fileio import read_tsv, write_tsv
 from painflow.model.loading import check_same_atlas, load_subject_features
 from painflow.report.comparisonplots import plot_group_model
-from painflow.steps.evaluation import read_predictions
 
 log = logging.getLogger(__name__)
 
