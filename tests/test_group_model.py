@@ -226,6 +226,7 @@ def write_person(folder: Path, subject: str, runs: list, windows: pd.DataFrame):
 
 def run_steps(study: dict, folder: Path, **settings) -> list[str]:
     """The group_model step of every person, on files; its tables."""
+    folder.mkdir(parents=True, exist_ok=True)
     files = {s: write_person(folder, s, *study[s]) for s in study}
     units = {k: v for paths in files.values() for k, v in paths["units"].items()}
     tables = []
@@ -281,6 +282,9 @@ def test_two_people_say_so_in_every_row(disjoint, tmp_path, caplog):
         tables = run_steps(two, tmp_path, matched=False)
     table = read_tsv(tables[0], dtype={"subject": str, "note": str})
     assert set(table["model"]) == {PERSONAL, GROUP, f"{GROUP}-{PERSONAL}"}
+    first = Path(tables[0]).read_bytes()
+    again = run_steps(two, tmp_path / "again", matched=False)
+    assert Path(again[0]).read_bytes() == first
     assert table["note"].str.contains("sub-02's all-sessions model").all()
     assert "fewer than 3 people" in caplog.text
 

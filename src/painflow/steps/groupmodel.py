@@ -104,14 +104,17 @@ def group_model(
 
 
 def _pool_runs(paths: list[str], units: dict, subjects: dict) -> dict:
-    """The other people's included runs, by person."""
+    """The other people's included runs, by person; people without any left out."""
     by_person = {}
     for path in paths:
         by_person.setdefault(subjects[file_key(path)], []).append(path)
-    return {
-        person: load_subject_features(files, units)
-        for person, files in by_person.items()
-    }
+    runs = {}
+    for person, files in by_person.items():
+        runs[person] = load_subject_features(files, units)
+        if not runs[person]:
+            log.warning("sub-%s: no included run, left out of the pool", person)
+            del runs[person]
+    return runs
 
 
 def summarize_group_model(tables: list[str], table_out: str, figure_out: str) -> None:
