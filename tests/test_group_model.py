@@ -33,6 +33,7 @@ from painflow.model.crossval import RunFeatures, nested_loso, predict_runs
 from painflow.signals.edges import FeatureSettings, run_features
 from painflow.steps.groupmodel import (
     GROUP_MODEL_COLUMNS,
+    _pool_runs,
     group_model,
     summarize_group_model,
 )
@@ -326,3 +327,18 @@ def test_a_dry_run_plans_one_job_per_person_and_one_summary(tiny_study, tmp_path
         )
         assert edges == {"01", "02"}
         assert re.findall(r"sub-(\w+)_atlas-AAL_predictions", inputs) == [subject]
+
+
+def test_a_person_without_included_runs_is_left_out_of_the_pool(
+    disjoint, tmp_path, caplog
+):
+    kept = write_person(tmp_path, "02", *disjoint["02"])
+    excluded = tmp_path / "sub-03_ses-1_run-1_edges.npz"
+    write_npz(excluded, included=np.array(False), zscored=np.zeros((0, 6)))
+    units = {**kept["units"], excluded.name: {"session": "1", "run": "1"}}
+    paths = [*kept["features"], str(excluded)]
+    subjects = {Path(p).name: Path(p).name[4:6] for p in paths}
+    with caplog.at_level("WARNING"):
+        pool = _pool_runs(paths, units, subjects)
+    assert list(pool) == ["02"]
+    assert "sub-03: no included run" in caplog.text
