@@ -2,6 +2,7 @@
 
 from snakemake.settings.types import DeploymentMethod
 
+from painflow.workflow.groupmodel import other_people_runs
 from painflow.workflow.study import Study, derivatives_root
 
 # Discovery, units, sizes and every path: built once, before any job.
@@ -137,3 +138,13 @@ def rest_run_inputs(wildcards):
 def rest_test_inputs(wildcards):
     """A subject's models, rest-run series and rating-run QC sidecars."""
     return STUDY.rest_test_inputs(wildcards.subject)
+
+
+def other_people_run_files(suffix, extension):
+    """Input function: a per-run output of every run of everyone but the subject."""
+
+    def files(wildcards):
+        rows = other_people_runs(STUDY.runs, wildcards.subject)
+        return STUDY.run_files(rows, suffix, extension)
+
+    return files
