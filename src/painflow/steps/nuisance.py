@@ -6,16 +6,16 @@ import numpy as np
 import pandas as pd
 
 from painflow.analyses.metrics import add_time_bins, metrics_table
+from painflow.analyses.nuisance import nuisance_runs
 from painflow.analyses.partial import ROW_COLUMNS, partial_r_table
 from painflow.analyses.permutation import permutation_null
 from painflow.analyses.windows import run_windows
 from painflow.core.bids import file_key
 from painflow.core.fileio import read_tsv, write_tsv
-from painflow.model.crossval import RunFeatures, nested_loso
+from painflow.model.crossval import nested_loso
 from painflow.model.loading import load_subject_features
 from painflow.report.nuisanceplots import plot_nuisance
-from painflow.signals.edges import FeatureSettings, retarget_features
-from painflow.signals.nuisance import nuisance_series
+from painflow.signals.edges import FeatureSettings
 
 # The decoders' per-volume tables: the target's value in place of the rating.
 VALUE_COLUMN = "value"
@@ -63,16 +63,14 @@ def nuisance_decoder(
     predictions_out : str
         Destination: the per-volume predictions, the target in ``value``.
     """
-    settings = FeatureSettings(**feature_settings)
-    windows = run_windows(qc_files, units).set_index(["session", "run"])
-    confounds_of = _by_run(confounds, units)
-    runs = []
-    for run in load_subject_features(features, units):
-        key = (run.session, run.run)
-        values = nuisance_series(run.arrays, target, confounds_of.get(key))
-        tr = float(windows.loc[key, "tr"])
-        arrays = retarget_features(run.arrays, values, settings, tr)
-        runs.append(RunFeatures(run.session, run.run, arrays))
+    trs = run_windows(qc_files, units).set_index(["session", "run"])["tr"].to_dict()
+    runs = nuisance_runs(
+        load_subject_features(features, units),
+        target,
+        FeatureSettings(**feature_settings),
+        trs,
+        _by_run(confounds, units),
+    )
     result = nested_loso(runs, subject, max_components)
     predictions = result.predictions.rename(columns={"rating": VALUE_COLUMN})
     write_tsv(predictions_out, predictions)
