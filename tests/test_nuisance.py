@@ -346,6 +346,39 @@ def test_the_nuisance_table_pairs_decoders_partials_and_the_null(tmp_path, rng):
     assert (tmp_path / "nuisance.png").stat().st_size > 0
 
 
+def test_a_decoder_missing_volumes_of_the_pain_model_is_named(tmp_path, rng):
+    subject = write_subject(tmp_path, rng, coupled=False)
+    rows = []
+    for path in subject["features"]:
+        arrays = read_npz(path)
+        labels = subject["units"][file_key(path)]
+        rows.append(pd.DataFrame({**labels, "volume": arrays["volume"]}))
+    pain = pd.concat(rows, ignore_index=True).assign(time=0.0, fold="1")
+    pain["rating"] = rng.standard_normal(len(pain))
+    pain["predicted"] = rng.standard_normal(len(pain))
+    pain.to_csv(tmp_path / "pain.tsv", sep="\t", index=False)
+    decoder = tmp_path / "desc-fd_predictions.tsv"
+    pain.iloc[1:].rename(columns={"rating": "value"}).to_csv(
+        decoder, sep="\t", index=False
+    )
+    with pytest.raises(ValueError, match=f"{decoder.name}: volumes .* missing"):
+        nuisance(
+            predictions=str(tmp_path / "pain.tsv"),
+            decoder_predictions=[str(decoder)],
+            targets=["fd"],
+            qc_files=subject["qc_files"],
+            units=subject["units"],
+            subject="01",
+            time_bins=TIME_BINS,
+            scales=["1min"],
+            n_bootstrap=10,
+            n_permutations=10,
+            seed=0,
+            table_out=str(tmp_path / "nuisance.tsv"),
+            figure_out=str(tmp_path / "nuisance.png"),
+        )
+
+
 # The workflow plans the jobs.
 
 

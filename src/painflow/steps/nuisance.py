@@ -82,8 +82,14 @@ def _read_volumes(path: str, windows, time_bins: dict, rating: str) -> pd.DataFr
     return add_time_bins(volumes, windows, time_bins)
 
 
-def _with_covariates(pain: pd.DataFrame, decoders: dict) -> pd.DataFrame:
-    """Pain predictions with each target's series and decoded series as columns."""
+def _with_covariates(pain: pd.DataFrame, decoders: dict, paths: dict) -> pd.DataFrame:
+    """Pain predictions with each target's series and decoded series as columns.
+
+    Raises
+    ------
+    ValueError
+        Naming the decoder's file when it lacks volumes the pain model predicted.
+    """
     keys = ["session", "run", "volume"]
     merged = pain
     for target, volumes in decoders.items():
@@ -93,7 +99,8 @@ def _with_covariates(pain: pd.DataFrame, decoders: dict) -> pd.DataFrame:
         merged = merged.merge(columns, on=keys, how="left", validate="1:1")
         if merged[f"{target}_series"].isna().any():
             raise ValueError(
-                f"the {target} decoder's predictions miss volumes of the pain model's"
+                f"{paths[target]}: volumes of the pain model's predictions are "
+                "missing; run the nuisance decoder again on the same features"
             )
     return merged
 
@@ -140,9 +147,10 @@ def nuisance(
     """
     windows = run_windows(qc_files, units)
     pain = _read_volumes(predictions, windows, time_bins, "rating")
+    paths = dict(zip(targets, decoder_predictions, strict=True))
     decoders = {
         target: _read_volumes(path, windows, time_bins, VALUE_COLUMN)
-        for target, path in zip(targets, decoder_predictions, strict=True)
+        for target, path in paths.items()
     }
     # One seed: every table below resamples the same units the same way.
     decoder_rows = [
@@ -154,7 +162,7 @@ def nuisance(
         covariates[f"{target}_series"] = (target, "pain_partial_r")
         covariates[f"{target}_decoded"] = (target, "pain_partial_r_decoded")
     partial = partial_r_table(
-        _with_covariates(pain, decoders), covariates, scales, n_bootstrap, seed
+        _with_covariates(pain, decoders, paths), covariates, scales, n_bootstrap, seed
     )
     null = permutation_null(pain, scales, n_permutations, seed)
     plain = (partial["target"] == "pain") & (partial["metric"] == "r")
