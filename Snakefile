@@ -62,6 +62,7 @@ include: "workflow/rules/crosssubject.smk"
 include: "workflow/rules/prospective.smk"
 include: "workflow/rules/learningcurve.smk"
 include: "workflow/rules/importance.smk"
+include: "workflow/rules/nuisance.smk"
 include: "workflow/rules/groupmodel.smk"
 
 

@@ -2,6 +2,7 @@
 
 from snakemake.settings.types import DeploymentMethod
 
+from painflow.workflow import nuisance as nuisance_paths
 from painflow.workflow.groupmodel import other_people_runs
 from painflow.workflow.study import Study, derivatives_root
 
@@ -123,6 +124,16 @@ def subject_pairs():
 def session_raw_bold(wildcards):
     """Raw BOLD files of the job's session."""
     return STUDY.session_raw_bold(wildcards.subject, wildcards.session)
+
+
+def nuisance_confounds(wildcards):
+    """The subject's confounds tables, if the nuisance target is read from them."""
+    return nuisance_paths.nuisance_confounds(STUDY, wildcards.subject, wildcards.target)
+
+
+def nuisance_decoder_tables(wildcards):
+    """Every configured nuisance decoder's predictions of the subject."""
+    return nuisance_paths.nuisance_decoder_tables(STUDY, wildcards.subject)
 
 
 def rest_run_inputs(wildcards):

@@ -70,32 +70,34 @@ def add_time_bins(
     return result
 
 
-def scale_units(volumes: pd.DataFrame, scale: str) -> pd.DataFrame:
+def scale_units(
+    volumes: pd.DataFrame, scale: str, values: tuple = ("rating", "predicted")
+) -> pd.DataFrame:
     """Average ratings and predictions within the units of a scale.
 
     Parameters
     ----------
     volumes : pandas.DataFrame
-        Per-volume ``session, run, rating, predicted`` and, for time-bin
-        scales, ``bin_<scale>``.
+        Per-volume ``session, run`` and ``values`` and, for time-bin scales,
+        ``bin_<scale>``.
     scale : str
         ``run``, ``session`` or a time-bin scale name.
+    values : tuple of str
+        The columns averaged (by default ``rating`` and ``predicted``).
 
     Returns
     -------
     pandas.DataFrame
-        ``session, run, bin, rating, predicted``, one row per unit (``run``
-        and ``bin`` are empty strings where the scale is coarser).
+        ``session, run, bin`` and ``values``, one row per unit (``run`` and
+        ``bin`` are empty strings where the scale is coarser).
     """
     keys = list(RUN_SCALES.get(scale, ("session", "run", f"bin_{scale}")))
-    units = (
-        volumes.groupby(keys, sort=True)[["rating", "predicted"]].mean().reset_index()
-    )
+    units = volumes.groupby(keys, sort=True)[list(values)].mean().reset_index()
     units = units.rename(columns={f"bin_{scale}": "bin"})
     for level in ("run", "bin"):
         if level not in units:
             units[level] = ""
-    return units.loc[:, ["session", "run", "bin", "rating", "predicted"]]
+    return units.loc[:, ["session", "run", "bin", *values]]
 
 
 def nested_index(units: pd.DataFrame) -> np.ndarray:

@@ -325,6 +325,45 @@ def run_features(
     return features
 
 
+def retarget_features(
+    features: dict, values: np.ndarray, settings: FeatureSettings, tr: float
+) -> dict:
+    """A run's features with another per-volume target in place of the rating.
+
+    The target's rank bins replace the rating bins, exactly as
+    :func:`run_features` bins the rating, so a model trained on the result
+    decodes the target with the rating's pipeline.
+
+    Parameters
+    ----------
+    features : dict
+        From :func:`run_features`, of an included run.
+    values : numpy.ndarray
+        (volumes,) the target at each retained volume.
+    settings : FeatureSettings
+    tr : float
+        Repetition time (s).
+
+    Returns
+    -------
+    dict
+        A copy of ``features`` whose ``rating`` is ``values`` and whose
+        ``rating_bin`` arrays are the target's.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.shape != features["rating"].shape:
+        raise ValueError(
+            f"a target of {values.size} volumes for a run of {features['rating'].size}"
+        )
+    retargeted = {**features, "rating": values}
+    labels = rating_bins(
+        values, settings.n_rating_bins, tr, settings.min_stretch_seconds
+    )
+    _add_bins(retargeted, "rating_bin", labels)
+    retargeted["rating_bin_fraction"] = np.array(binned_fraction(labels))
+    return retargeted
+
+
 def _add_bins(features: dict, prefix: str, labels: np.ndarray) -> None:
     """Store bin labels and bin means of edges, motion and ratings under ``prefix``."""
     bins, means = bin_mean_edges(features["zscored"], labels)

@@ -28,6 +28,7 @@ from painflow.inputs.dataset import (
 from painflow.inputs.fmriprep import check_engine, output_spaces, resolve_license
 from painflow.workflow.groupmodel import group_model_targets
 from painflow.workflow.individual import IndividualAtlas, is_individual
+from painflow.workflow.nuisance import nuisance_targets
 from painflow.workflow.resttest import RestTest
 
 # The entities that tell apart the files of each level (a job's wildcards).
@@ -320,17 +321,17 @@ class Study:
         """A per-subject figure's path pattern."""
         return self.output(name, ".png", folder="figures", **given)
 
-    def log(self, rule: str, level: str = "run") -> str:
+    def log(self, rule: str, level: str = "run", **given: str) -> str:
         """A job's log file; a run's log carries the atlas, as its outputs."""
         atlas = self.atlas if level == "run" else None
         root = self.output_dir / "logs" / rule
-        return self.path(root, level, "log", ".txt", None, atlas=atlas)
+        return self.path(root, level, "log", ".txt", None, atlas=atlas, **given)
 
-    def benchmark(self, rule: str, level: str = "run") -> str:
+    def benchmark(self, rule: str, level: str = "run", **given: str) -> str:
         """A job's benchmark table."""
         atlas = self.atlas if level == "run" else None
         root = self.output_dir / "benchmarks" / rule
-        return self.path(root, level, "bench", ".tsv", None, atlas=atlas)
+        return self.path(root, level, "bench", ".tsv", None, atlas=atlas, **given)
 
     def run_files(self, rows: pd.DataFrame, suffix: str, extension: str) -> list[str]:
         """A per-run output of each run of a table of discovered runs."""
@@ -386,6 +387,7 @@ class Study:
             *self._each("learningcurve", ".tsv", subjects),
             *self._each("importance", ".tsv", subjects),
             *self._cross_subject_targets(),
+            *nuisance_targets(self),
             *self._rest_test_targets(),
             *group_model_targets(self),
         ]
