@@ -75,7 +75,7 @@ def decode_study(
 
     Returns, per subject, the metrics table (estimate of each metric at 1 min),
     the all-sessions and fold models, the fold choices, the run features and
-    windows.
+    windows, and the per-volume predictions with their 1-min bins.
     """
     runs = discover_runs(study_spec(study))
     atlas = study_atlas(study)
@@ -119,6 +119,7 @@ def decode_study(
             "folds": result.folds,
             "features": features,
             "windows": pd.DataFrame(windows),
+            "predictions": volumes,
         }
     return results
 
