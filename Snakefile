@@ -61,6 +61,7 @@ include: "workflow/rules/crosssubject.smk"
 include: "workflow/rules/prospective.smk"
 include: "workflow/rules/learningcurve.smk"
 include: "workflow/rules/importance.smk"
+include: "workflow/rules/glm.smk"
 
 
 rule all:

@@ -2,6 +2,13 @@
 
 from snakemake.settings.types import DeploymentMethod
 
+from painflow.workflow.glm import (
+    glm_inputs,
+    glm_outputs,
+    glm_session_inputs,
+    glm_session_runs,
+    session_map,
+)
 from painflow.workflow.study import Study, derivatives_root
 
 # Discovery, units, sizes and every path: built once, before any job.
@@ -122,3 +129,22 @@ def subject_pairs():
 def session_raw_bold(wildcards):
     """Raw BOLD files of the job's session."""
     return STUDY.session_raw_bold(wildcards.subject, wildcards.session)
+
+
+def glm_session_files(wildcards):
+    """A session's rating runs: preprocessed BOLD, confounds and ratings."""
+    return glm_session_inputs(STUDY, wildcards.subject, wildcards.session)
+
+
+def glm_session_labels(key):
+    """Params function: the session's run labels (``runs``) or TRs (``trs``)."""
+
+    def labels(wildcards):
+        return glm_session_runs(STUDY, wildcards.subject, wildcards.session)[key]
+
+    return labels
+
+
+def glm_files(wildcards):
+    """A subject's session effect maps and sidecars, and the atlas."""
+    return glm_inputs(STUDY, wildcards.subject)

@@ -26,6 +26,7 @@ from painflow.inputs.dataset import (
     scan_order_table,
 )
 from painflow.inputs.fmriprep import check_engine, output_spaces, resolve_license
+from painflow.workflow.glm import glm_targets
 from painflow.workflow.individual import IndividualAtlas, is_individual
 
 # The entities that tell apart the files of each level (a job's wildcards).
@@ -375,6 +376,7 @@ class Study:
             *self._each("learningcurve", ".tsv", subjects),
             *self._each("importance", ".tsv", subjects),
             *self._cross_subject_targets(),
+            *glm_targets(self),
         ]
 
     def _cross_subject_targets(self) -> list[str]:
