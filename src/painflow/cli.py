@@ -67,8 +67,59 @@ def _add_simulate(subcommands) -> None:
         "the atlas as grayordinates (dlabel, subcortical labels, surfaces)",
     )
     _add_individual_options(parser)
+    _add_signal_options(parser)
     _add_mess_options(parser)
     parser.set_defaults(handler=_run_simulate)
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be non-negative, got {text}")
+    return value
+
+
+def _add_signal_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the pain signal, rest runs and the covariates of pain."""
+    signal = parser.add_argument_group(
+        "pain signal and rest runs",
+        "Known answers for the study's further analyses; ground_truth.json "
+        "records each value.",
+    )
+    signal.add_argument(
+        "--rest",
+        action="store_true",
+        help="give every session a rest run (task rest, --rest-volumes volumes, "
+        "no ratings) whose hidden pain follows the session's level",
+    )
+    signal.add_argument(
+        "--rest-signal-scale",
+        type=_non_negative_float,
+        default=1.0,
+        metavar="F",
+        help="scale of the rest runs' pain signal (0: none)",
+    )
+    signal.add_argument(
+        "--activation-gain",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="F",
+        help="a univariate response to pain in the signal regions (0: none)",
+    )
+    signal.add_argument(
+        "--shared-signal-regions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="signal regions that every subject shares",
+    )
+    signal.add_argument(
+        "--motion-pain-coupling",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="F",
+        help="head motion grows with pain by this factor (0: independent)",
+    )
 
 
 def _add_individual_options(parser: argparse.ArgumentParser) -> None:
@@ -90,7 +141,7 @@ def _add_individual_options(parser: argparse.ArgumentParser) -> None:
         type=_positive_int,
         default=300,
         metavar="N",
-        help="volumes per rest run (with --individual)",
+        help="volumes per rest run (with --individual or --rest)",
     )
 
 
@@ -143,6 +194,8 @@ def _run_simulate(args: argparse.Namespace) -> None:
         missing_run=args.missing_run,
         variable_run_length=args.variable_run_length,
         individual=_individual_parameters(args),
+        parameters=_signal_parameters(args),
+        rest_volumes=args.rest_volumes if args.rest else None,
     )
     print(
         f"simulated {args.subjects} subjects x {args.sessions} sessions x "
@@ -150,6 +203,18 @@ def _run_simulate(args: argparse.Namespace) -> None:
         f"seed {args.seed}{', with CIFTI' if args.cifti else ''}"
         f"{', clean' if args.clean else ', with artefacts'}"
         f"{', individual topography' if args.individual else ''}) into {args.out_dir}"
+    )
+
+
+def _signal_parameters(args: argparse.Namespace):
+    """The generative model's parameters with the signal options given."""
+    from painflow.simulation.parameters import SimulationParameters
+
+    return SimulationParameters(
+        activation_gain=args.activation_gain,
+        shared_signal_regions=args.shared_signal_regions,
+        motion_pain_coupling=args.motion_pain_coupling,
+        rest_signal_scale=args.rest_signal_scale,
     )
 
 

@@ -8,7 +8,11 @@ Generative model of one run:
   plus independent noise. A subject's signal regions also carry
   ``a(t) * c(t)``, where ``c`` is a coupling source common to those regions
   and ``a(t) = gain * pain(t - delay) / 100``, so the edge products among
-  signal regions grow with the pain felt ``delay`` seconds earlier;
+  signal regions grow with the pain felt ``delay`` seconds earlier (and,
+  with ``activation_gain``, their level too); ``shared_signal_regions`` of
+  them are the same in every subject;
+- head motion: a random walk whose steps grow with pain when
+  ``motion_pain_coupling`` is set, plus rare spikes;
 - voxels: ``baseline + bold_scale * (region series + voxel noise + nuisance)``
   with nuisance = physiological components (the exact aCompCor columns), linear
   motion effects, a non-linear artifact on motion spikes and slow drifts.
@@ -179,9 +183,10 @@ def load_aal_atlas(voxel_size: int = 6) -> AtlasGrid:
 def draw_signal_regions(
     atlas: AtlasGrid, n_subjects: int, params: SimulationParameters, seed: int
 ) -> list[np.ndarray]:
-    """Draw each subject's signal regions, disjoint across subjects.
+    """Draw each subject's signal regions, disjoint across subjects but the shared.
 
-    One permutation of the eligible regions is drawn from the study stream and
+    ``params.shared_signal_regions`` regions belong to every subject. One
+    permutation of the eligible regions is drawn from the study stream and
     dealt out in order, so a subject's set does not depend on how many
     subjects are simulated.
 
@@ -203,15 +208,22 @@ def draw_signal_regions(
         When there are too few eligible regions for disjoint sets.
     """
     eligible = np.flatnonzero(atlas.region_sizes >= params.min_signal_region_voxels)
-    k = params.n_signal_regions
-    if n_subjects * k > eligible.size:
+    shared = params.shared_signal_regions
+    k = params.n_signal_regions - shared
+    if shared + n_subjects * k > eligible.size:
         raise ValueError(
-            f"{n_subjects} subjects x {k} disjoint signal regions need more "
-            f"regions than the {eligible.size} with at least "
+            f"{n_subjects} subjects x {k} disjoint signal regions (and {shared} "
+            f"shared) need more regions than the {eligible.size} with at least "
             f"{params.min_signal_region_voxels} voxels"
         )
     order = seeded_rng(seed).permutation(eligible)
-    return [np.sort(order[i * k : (i + 1) * k]) for i in range(n_subjects)]
+    # The shared regions come last in the permutation, so that with none shared
+    # every subject's set is what it always was.
+    common = order[order.size - shared :] if shared else order[:0]
+    return [
+        np.sort(np.concatenate([order[i * k : (i + 1) * k], common]))
+        for i in range(n_subjects)
+    ]
 
 
 # -- time series ----------------------------------------------------------------
@@ -279,7 +291,10 @@ def simulate_pain(
 
 
 def simulate_motion(
-    rng: np.random.Generator, n_volumes: int, params: SimulationParameters
+    rng: np.random.Generator,
+    n_volumes: int,
+    params: SimulationParameters,
+    pain: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Simulate rigid-body head motion: a small random walk plus rare spikes.
 
@@ -288,6 +303,9 @@ def simulate_motion(
     rng : numpy.random.Generator
     n_volumes : int
     params : SimulationParameters
+    pain : numpy.ndarray, optional
+        (volumes,) pain at each volume: with ``params.motion_pain_coupling``,
+        each step's size grows with it.
 
     Returns
     -------
@@ -300,6 +318,8 @@ def simulate_motion(
         Size of each spike in mm (rotations as arc length on the head radius).
     """
     steps = rng.normal(0.0, params.motion_step_sd, (n_volumes, 6))
+    if pain is not None and params.motion_pain_coupling:
+        steps *= (1.0 + params.motion_pain_coupling * pain / 100.0)[:, None]
     steps[0] = 0.0
     displacement = np.cumsum(steps, axis=0)
     # Spikes from the second volume on, where framewise displacement exists.
@@ -448,7 +468,9 @@ def simulate_run(
     times, pain = simulate_pain(
         rng, pain_level, midpoints[0] - params.delay, rating_end, params
     )
-    motion, spike_volumes, spike_sizes = simulate_motion(rng, n_volumes, params)
+    motion, spike_volumes, spike_sizes = simulate_motion(
+        rng, n_volumes, params, np.interp(midpoints, times, pain)
+    )
     compcor = compcor_series(rng, n_volumes, tr, params)
     amplitudes = compcor_amplitudes(params)
 
@@ -456,6 +478,9 @@ def simulate_run(
     regions = _region_series(
         rng, subject, params.signal_gain * delayed_pain / 100, params
     )
+    if params.activation_gain:
+        activation = params.activation_gain * delayed_pain / 100
+        regions[:, subject.signal_rows] += activation[:, None]
     nuisance = SimulatedRun(
         bold=np.empty((n_volumes, 0), dtype=np.float32),
         ratings=np.empty(0),

@@ -81,6 +81,19 @@ class SimulationParameters:
         Range of the slow drift's period (s); longer than any high-pass cutoff.
     session_interval_days : int
         Days between sessions (each session jitters by up to a day).
+    activation_gain : float
+        The signal regions also carry ``activation_gain * pain(t - delay) /
+        100``: a univariate response to pain, which a GLM of the ratings can
+        find (0: the signal is in the coupling alone).
+    shared_signal_regions : int
+        How many of each subject's signal regions are the same regions in
+        every subject; the others stay disjoint across subjects.
+    motion_pain_coupling : float
+        Head-motion steps scale by ``1 + motion_pain_coupling * pain / 100``,
+        so that framewise displacement covaries with pain (0: independent).
+    rest_signal_scale : float
+        Scale of the rest runs' pain signal (coupling and activation) relative
+        to the rating runs' (1: the same; 0: rest runs carry no pain signal).
     """
 
     n_signal_regions: int = 8
@@ -116,6 +129,10 @@ class SimulationParameters:
     slow_drift_amplitude: float = 2.0
     slow_drift_period_range: tuple[float, float] = (600.0, 1200.0)
     session_interval_days: int = 7
+    activation_gain: float = 0.0
+    shared_signal_regions: int = 0
+    motion_pain_coupling: float = 0.0
+    rest_signal_scale: float = 1.0
 
     def __post_init__(self):
         positive = (
@@ -142,6 +159,15 @@ class SimulationParameters:
             raise ValueError("motion_spike_rate must be a probability")
         if self.session_interval_days < 3:
             raise ValueError("session_interval_days must be at least 3")
+        if not 0 <= self.shared_signal_regions <= self.n_signal_regions:
+            raise ValueError(
+                "shared_signal_regions must be between 0 and n_signal_regions "
+                f"({self.n_signal_regions}), got {self.shared_signal_regions}"
+            )
+        if self.motion_pain_coupling < 0:
+            raise ValueError("motion_pain_coupling must be non-negative")
+        if self.rest_signal_scale < 0:
+            raise ValueError("rest_signal_scale must be non-negative")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,14 @@
-"""Rest runs of simulated people with an individual topography.
+"""Rest runs of simulated people: with pain, or with an individual topography.
 
-One rest run per session (task ``rest``, run 1). Its cortex carries a
+One rest run per session (task ``rest``, run 1), without a rating recording.
+
+A pain rest run (:func:`write_pain_rest_run`) is a rating run's generative
+model without the ratings: its hidden pain follows the session's level, and
+its signal regions carry the pain signal scaled by
+``SimulationParameters.rest_signal_scale`` (0: none), so that a decoder
+trained on the rating runs can be tested on it.
+
+In a person with an individual topography, the rest run's cortex carries a
 network and parcel latent model on the person's own parcels
 (:mod:`painflow.simulation.individual`): every region's series is
 
@@ -32,19 +40,22 @@ from nibabel.filebasedimages import SerializableImage
 from painflow.core.bids import bids_path
 from painflow.core.fileio import write_json
 from painflow.core.streams import step_rng
+from painflow.simulation.cifti import Grayordinates
 from painflow.simulation.design import StudyDesign
 from painflow.simulation.generative import (
     AtlasGrid,
     SimulatedRun,
+    SimulatedSubject,
     ar1_series,
     compcor_amplitudes,
     compcor_series,
     simulate_motion,
+    simulate_run,
     voxel_bold,
 )
 from painflow.simulation.individual import IndividualPerson
 from painflow.simulation.parameters import IndividualParameters, SimulationParameters
-from painflow.simulation.writers import bold_image, write_confounds
+from painflow.simulation.writers import bold_image, write_bold_files, write_confounds
 
 REST_TASK = "rest"
 REST_RUN = "1"
@@ -176,6 +187,56 @@ def write_rest_run(
     images += person.grayordinates.run_images(
         design.out_dir, design.fmriprep_dir, entities, run.bold, design.tr
     )
+    return images
+
+
+def write_pain_rest_run(
+    design: StudyDesign,
+    subject: tuple[int, SimulatedSubject],
+    session: tuple[int, str, float],
+    atlas: AtlasGrid,
+    grayordinates: Grayordinates | None,
+    n_volumes: int,
+    params: SimulationParameters,
+) -> list[tuple[Path, SerializableImage]]:
+    """Simulate a session's rest run with a hidden pain level; write its files.
+
+    Parameters
+    ----------
+    design : StudyDesign
+    subject : tuple
+        1-based subject index and the subject's draws.
+    session : tuple
+        1-based session index, session label and the session's pain level.
+    atlas : AtlasGrid
+    grayordinates : Grayordinates or None
+        Also write the run as a dense CIFTI series when given.
+    n_volumes : int
+        Volumes of the rest run.
+    params : SimulationParameters
+        The rating runs' parameters; the pain signal is scaled by
+        ``rest_signal_scale``.
+
+    Returns
+    -------
+    list of (Path, image)
+        The raw and preprocessed BOLD (and dtseries), for the caller to write.
+    """
+    (subject_index, person), (session_index, label, level) = subject, session
+    scale = params.rest_signal_scale
+    rest_params = dataclasses.replace(
+        params,
+        signal_gain=params.signal_gain * scale,
+        activation_gain=params.activation_gain * scale,
+    )
+    rng = step_rng(design.seed, "simulate pain rest run", subject_index, session_index)
+    run = simulate_run(atlas, person, level, rng, n_volumes, design.tr, rest_params)
+    entities = rest_entities(person.label, label)
+    images, _ = write_bold_files(design, entities, run, atlas, params)
+    if grayordinates is not None:
+        images += grayordinates.run_images(
+            design.out_dir, design.fmriprep_dir, entities, run.bold, design.tr
+        )
     return images
 
 

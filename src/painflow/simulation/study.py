@@ -58,7 +58,13 @@ from painflow.simulation.individual import (
     write_template_files,
 )
 from painflow.simulation.parameters import IndividualParameters, SimulationParameters
-from painflow.simulation.rest import rest_truth, write_rest_run
+from painflow.simulation.rest import (
+    REST_RUN,
+    REST_TASK,
+    rest_truth,
+    write_pain_rest_run,
+    write_rest_run,
+)
 from painflow.simulation.topography import draw_template, load_fslr_cortex
 from painflow.simulation.writers import (
     ATLAS_NAME,
@@ -113,12 +119,15 @@ def _simulate_subject(
     writer: _ImageWriter,
     grayordinates: Grayordinates | None = None,
     individual: tuple[IndividualPerson, IndividualParameters] | None = None,
+    rest_volumes: int | None = None,
 ) -> tuple[dict, list[dict]]:
     """Simulate and write every session of a subject.
 
     With ``grayordinates``, every run is also written as a CIFTI dtseries;
     with ``individual`` (the person and the topography's parameters), on the
-    person's grayordinates, and every session also gets a rest run.
+    person's grayordinates, and every session also gets a rest run. With
+    ``rest_volumes``, every session gets a rest run of that many volumes whose
+    hidden pain follows the session's level.
     Returns the sessions' pain levels and, for a messy design, a record of
     every run (:func:`_run_record`).
     """
@@ -167,6 +176,18 @@ def _simulate_subject(
             writer.submit(
                 write_rest_run(
                     design, person, atlas, (t, session), (params, individual_params)
+                )
+            )
+        if rest_volumes is not None:
+            writer.submit(
+                write_pain_rest_run(
+                    design,
+                    (index, subject),
+                    (t, session, levels[session]),
+                    atlas,
+                    grayordinates,
+                    rest_volumes,
+                    params,
                 )
             )
     if not design.mess.unpadded_sessions:  # real unpadded datasets often have none
@@ -269,6 +290,23 @@ def _individual_parameters(
     return individual
 
 
+def _check_rest_volumes(
+    rest_volumes: int | None, individual: IndividualParameters | None
+) -> None:
+    """Raise for rest runs that cannot be simulated."""
+    if rest_volumes is None:
+        return
+    if individual is not None:
+        raise ValueError(
+            "rest_volumes (--rest) and individual (--individual) both write rest "
+            "runs; the individual topography's have --rest-volumes of their own"
+        )
+    if rest_volumes < 2 * N_COMPCOR:
+        raise ValueError(
+            f"rest_volumes must be at least {2 * N_COMPCOR}, got {rest_volumes}"
+        )
+
+
 class _IndividualStudy:
     """The template, written once, and each person's draw and files."""
 
@@ -319,6 +357,7 @@ def simulate_study(
     missing_run: bool = False,
     variable_run_length: bool = False,
     individual: bool | IndividualParameters = False,
+    rest_volumes: int | None = None,
 ) -> dict:
     """Simulate a study: raw BIDS, fMRIPrep-style derivatives, atlas, truth.
 
@@ -360,6 +399,12 @@ def simulate_study(
         needs ``cifti``. True takes the default
         :class:`~painflow.simulation.parameters.IndividualParameters`. The
         NIfTI files, ratings and confounds of the rating runs are unchanged.
+    rest_volumes : int, optional
+        Give every session a rest run of this many volumes (task ``rest``, run
+        1, no rating recording) whose hidden pain follows the session's level
+        (:func:`~painflow.simulation.rest.write_pain_rest_run`); not with
+        ``individual``, which writes rest runs of its own. Every other file is
+        the same with or without them.
 
     Returns
     -------
@@ -380,7 +425,9 @@ def simulate_study(
         ``individual`` (:func:`~painflow.simulation.individual.write_template_files`
         and ``rest``, :func:`~painflow.simulation.rest.rest_truth`) and per
         subject ``individual``
-        (:func:`~painflow.simulation.individual.write_person_files`).
+        (:func:`~painflow.simulation.individual.write_person_files`). With
+        ``rest_volumes``, also ``rest``: ``task``, ``run``, ``n_volumes`` and
+        ``signal_scale``.
 
     Raises
     ------
@@ -403,6 +450,7 @@ def simulate_study(
     )
     design.check()
     individual_params = _individual_parameters(individual, cifti)
+    _check_rest_volumes(rest_volumes, individual_params)
     atlas = load_aal_atlas(params.voxel_size)
     signal_sets = draw_signal_regions(atlas, n_subjects, params, seed)
     write_atlas(design.out_dir, atlas)
@@ -434,6 +482,7 @@ def simulate_study(
                 writer,
                 grayordinates,
                 None if person is None else (person, individual_params),
+                rest_volumes,
             )
             runs += records
             rows = atlas.table.iloc[subject.signal_rows]
@@ -456,5 +505,12 @@ def simulate_study(
         runs,
         None if people is None else people.truth,
     )
+    if rest_volumes is not None:
+        ground_truth["rest"] = {
+            "task": REST_TASK,
+            "run": REST_RUN,
+            "n_volumes": rest_volumes,
+            "signal_scale": params.rest_signal_scale,
+        }
     write_json(design.out_dir / "ground_truth.json", ground_truth)
     return ground_truth

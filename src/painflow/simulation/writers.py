@@ -156,7 +156,42 @@ def write_run(
     The images (raw and preprocessed BOLD) are returned with their paths, for
     the caller to write in the background, and so is the confounds table.
     """
+    images, confounds = write_bold_files(design, entities, run, atlas, params)
+    recording = {**entities, "recording": RATING_RECORDING}
+    write_tsv(
+        bids_path(design.out_dir, recording, "physio", ".tsv.gz"),
+        pd.DataFrame({RATING_COLUMN: run.ratings}),
+        header=False,
+    )
+    write_json(
+        bids_path(design.out_dir, recording, "physio", ".json"),
+        {
+            "SamplingFrequency": params.rating_sampling_frequency,
+            "StartTime": 0.0,
+            "Columns": [RATING_COLUMN],
+            RATING_COLUMN: {
+                "Description": "Continuous rating of spontaneous pain intensity",
+                "Units": "visual analogue scale, 0 (no pain) to 100",
+            },
+        },
+    )
+    return images, confounds
+
+
+def write_bold_files(
+    design: StudyDesign,
+    entities: dict,
+    run: SimulatedRun,
+    atlas: AtlasGrid,
+    params: SimulationParameters,
+) -> tuple[list[tuple[Path, nib.Nifti1Image]], pd.DataFrame]:
+    """Write the BOLD sidecars and the confounds of a run (of any task).
+
+    Returns the images (raw and preprocessed BOLD) with their paths, for the
+    caller to write in the background, and the confounds table.
+    """
     out_dir, fmriprep_dir, tr = design.out_dir, design.fmriprep_dir, design.tr
+    task = entities["task"]
     preproc = {**entities, "space": SPACE, "res": str(int(params.voxel_size))}
     images = [
         (
@@ -170,29 +205,11 @@ def write_run(
     ]
     write_json(
         bids_path(out_dir, entities, "bold", ".json"),
-        {"RepetitionTime": tr, "TaskName": TASK},
-    )
-    recording = {**entities, "recording": RATING_RECORDING}
-    write_tsv(
-        bids_path(out_dir, recording, "physio", ".tsv.gz"),
-        pd.DataFrame({RATING_COLUMN: run.ratings}),
-        header=False,
-    )
-    write_json(
-        bids_path(out_dir, recording, "physio", ".json"),
-        {
-            "SamplingFrequency": params.rating_sampling_frequency,
-            "StartTime": 0.0,
-            "Columns": [RATING_COLUMN],
-            RATING_COLUMN: {
-                "Description": "Continuous rating of spontaneous pain intensity",
-                "Units": "visual analogue scale, 0 (no pain) to 100",
-            },
-        },
+        {"RepetitionTime": tr, "TaskName": task},
     )
     write_json(
         bids_path(fmriprep_dir, {**preproc, "desc": "preproc"}, "bold", ".json"),
-        {"RepetitionTime": tr, "SkullStripped": True, "TaskName": TASK},
+        {"RepetitionTime": tr, "SkullStripped": True, "TaskName": task},
     )
     return images, write_confounds(fmriprep_dir, entities, run, tr, params)
 
