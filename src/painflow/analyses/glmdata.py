@@ -122,13 +122,20 @@ def weighted_sum(path: str | Path, weights: np.ndarray, chunk_volumes: int):
     ValueError
         Naming the file when its length differs from the weights'.
     """
-    total, n_read = 0.0, 0
+    n_volumes = volume_count(path)
+    if n_volumes != len(weights):
+        raise ValueError(f"{path}: {n_volumes} volumes, expected {len(weights)}")
+    total = 0.0
     for start, values in data_chunks(path, chunk_volumes):
         total = total + weights[start : start + len(values)] @ values
-        n_read = start + len(values)
-    if n_read != len(weights):
-        raise ValueError(f"{path}: {n_read} volumes, expected {len(weights)}")
     return np.asarray(total, dtype=float)
+
+
+def volume_count(path: str | Path) -> int:
+    """Volumes of a 4D NIfTI or dense CIFTI time series (its header only)."""
+    if is_dense_cifti(path):
+        return int(load_cifti(path, "dense time series").shape[0])
+    return int(nib.load(path).shape[3])
 
 
 def session_effect(
