@@ -195,9 +195,10 @@ def test_network_summary_counts_by_hand():
         significant=np.array([True, True, False, True, True, False]),
     )
     labels = np.array([1, 1, 1, 2, 0, 2])  # column 4 in no region, 5 untested
-    regions = pd.DataFrame({"index": [1, 2], "network": ["A", None]})
+    regions = pd.DataFrame({"index": [1, 2, 3], "network": ["A", None, ""]})
     table = network_summary(result, labels, regions).set_index("network")
     assert table.loc["A"].tolist() == pytest.approx([3, 1 / 3, 1 / 3, 1 / 3])
+    assert list(table.index) == ["A", "n/a"]
     assert table.loc["n/a"].tolist() == pytest.approx([1, 1, 0, 0])
 
 

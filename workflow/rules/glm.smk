@@ -13,7 +13,7 @@ rule glm_session:
         CONDA_ENV
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 8000 * attempt,
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
     params:
         runs=glm_session_labels("runs"),
@@ -48,7 +48,7 @@ rule glm:
         CONDA_ENV
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 8000 * attempt,
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
         glm=config["glm"],

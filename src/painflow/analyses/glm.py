@@ -379,6 +379,7 @@ def network_summary(
         ``n`` counts the tested columns of its regions.
     """
     networks = regions.set_index("index")["network"].fillna(NO_NETWORK)
+    networks = networks.replace("", NO_NETWORK)
     tested = np.isfinite(result.p) & np.isin(labels, networks.index)
     column_network = networks.reindex(labels[tested]).to_numpy()
     sign = np.sign(result.t[tested]) * result.significant[tested]

@@ -2,32 +2,29 @@
 
 Every file lies in ``sub-S/glm/``: a session's effect map carries the session
 (the cross-validation unit: a run without sessions) in its ``desc`` entity.
+The functions take the study (:class:`painflow.workflow.study.Study`) whose
+paths they build.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from painflow.workflow.study import Study
 
 FOLDER = "glm"
 SESSION_DESC = "ses{session}"
 
 
-def map_extension(study: Study) -> str:
+def map_extension(study) -> str:
     """A map's extension: a dscalar on grayordinates, else a NIfTI."""
     return ".dscalar.nii" if study.grayordinates else ".nii.gz"
 
 
 def glm_map(
-    study: Study, stat: str, desc: str | None = None, json: bool = False, **given
+    study, stat: str, desc: str | None = None, json: bool = False, **given
 ) -> str:
     """A statistical map's path pattern (or its JSON sidecar's).
 
     Parameters
     ----------
-    study : Study
+    study : painflow.workflow.study.Study
     stat : str
         ``effect`` (a session's), ``t`` (the subject's).
     desc : str, optional
@@ -43,19 +40,19 @@ def glm_map(
     )
 
 
-def session_map(study: Study, subject: str, session: str, json: bool = False) -> str:
+def session_map(study, subject: str, session: str, json: bool = False) -> str:
     """One session's effect map (or its sidecar)."""
     desc = SESSION_DESC.format(session=session)
     return glm_map(study, "effect", desc, json, subject=subject)
 
 
-def session_runs(study: Study, subject: str, session: str):
+def session_runs(study, subject: str, session: str):
     """The subject's runs in one cross-validation unit."""
     rows = study.subject_runs(subject)
     return rows[rows[study.unit_column] == session]
 
 
-def glm_session_inputs(study: Study, subject: str, session: str) -> dict:
+def glm_session_inputs(study, subject: str, session: str) -> dict:
     """A session's rating runs: preprocessed BOLD, confounds and ratings."""
     rows = session_runs(study, subject, session)
     return {
@@ -64,13 +61,13 @@ def glm_session_inputs(study: Study, subject: str, session: str) -> dict:
     }
 
 
-def glm_session_runs(study: Study, subject: str, session: str) -> dict:
+def glm_session_runs(study, subject: str, session: str) -> dict:
     """A session's run labels and repetition times, in input order."""
     rows = session_runs(study, subject, session)
     return {"runs": list(rows["run"]), "trs": [float(tr) for tr in rows["tr"]]}
 
 
-def glm_inputs(study: Study, subject: str) -> dict:
+def glm_inputs(study, subject: str) -> dict:
     """A subject's session maps and sidecars, and the atlas."""
     units = study.cv_units(subject)
     return {
@@ -80,7 +77,7 @@ def glm_inputs(study: Study, subject: str) -> dict:
     }
 
 
-def glm_outputs(study: Study, **given: str) -> dict:
+def glm_outputs(study, **given: str) -> dict:
     """The subject-level GLM outputs' path patterns (the figure aside)."""
     return {
         "tmap": glm_map(study, "t", **given),
@@ -91,7 +88,7 @@ def glm_outputs(study: Study, **given: str) -> dict:
     }
 
 
-def glm_targets(study: Study) -> list[str]:
+def glm_targets(study) -> list[str]:
     """Every subject's GLM maps, network table and figure."""
     return [
         path
