@@ -18,7 +18,7 @@ import numpy as np
 from nilearn.image import smooth_img
 
 from painflow.analyses.glm import RunDesign, rating_weights, session_design
-from painflow.atlas.niftistream import voxel_chunks
+from painflow.atlas.niftistream import scaled, stored_chunks, volume_layout
 from painflow.atlas.surface import brain_models, is_dense_cifti, load_cifti
 from painflow.parcellation.workbench import read_dense, smooth_dtseries
 
@@ -92,12 +92,11 @@ def data_chunks(path: str | Path, chunk_volumes: int):
         for start in range(0, data.shape[0], chunk_volumes):
             yield start, np.asarray(data[start : start + chunk_volumes], dtype=float)
         return
-    image = nib.load(path)
-    voxels = np.arange(int(np.prod(image.shape[:3])))
+    layout = volume_layout(nib.load(path))
     start = 0
-    for values in voxel_chunks(image, voxels, chunk_volumes):
-        yield start, values
-        start += len(values)
+    for stored in stored_chunks(layout, chunk_volumes):
+        yield start, scaled(stored, layout.slope, layout.inter)
+        start += len(stored)
 
 
 def weighted_sum(path: str | Path, weights: np.ndarray, chunk_volumes: int):
