@@ -9,7 +9,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from nilearn.glm.first_level import run_glm
 from scipy import stats
@@ -43,7 +43,7 @@ from painflow.signals.confounds import DenoiseSettings
 from painflow.signals.extract import RunFiles
 from painflow.simulation.parameters import SimulationParameters
 from painflow.simulation.study import simulate_study
-from painflow.workflow.glm import glm_targets
+from painflow.workflow.glm import glm_surfaces, glm_targets, session_map
 from painflow.workflow.study import Study
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -161,15 +161,33 @@ def bh_reference(p_values: list[float], q: float) -> list[bool]:
     st.floats(0.001, 0.5),
 )
 def test_benjamini_hochberg_matches_the_step_up_rule(p_values, q):
+    # p-values within rounding of a threshold rank / m * q may fall either way.
+    m = len(p_values)
+    assume(all(abs(p - k / m * q) > 1e-12 for p in p_values for k in range(1, m + 1)))
     found = benjamini_hochberg(np.array(p_values), q)
-    expected = bh_reference(p_values, q)
-    # Ties at the boundary aside, within floating-point rounding of rank / m * q.
-    boundary = [
-        abs(p - (k / len(p_values)) * q) < 1e-12
-        for k, p in enumerate(sorted(p_values), 1)
-    ]
-    if not any(boundary):
-        assert found.tolist() == expected
+    assert found.tolist() == bh_reference(p_values, q)
+
+
+def test_glm_outputs_have_the_fixed_names(tiny_study, tmp_path):
+    volumes = Study.from_config(validated(study_config(tiny_study, tmp_path)))
+    names = {
+        Path(path).relative_to(tmp_path).as_posix() for path in glm_targets(volumes)
+    }
+    assert {
+        "sub-01/glm/sub-01_atlas-AAL_stat-t_statmap.nii.gz",
+        "sub-01/glm/sub-01_atlas-AAL_stat-t_desc-fdr_statmap.nii.gz",
+        "sub-01/glm/sub-01_atlas-AAL_stat-t_statmap.json",
+        "sub-01/glm/sub-01_atlas-AAL_glm.tsv",
+        "sub-01/figures/sub-01_atlas-AAL_glm.png",
+        "sub-02/glm/sub-02_atlas-AAL_stat-t_desc-fdr_statmap.json",
+    } <= names
+    assert len(names) == 2 * 6
+    config = study_config(tiny_study, tmp_path, space="fsLR", res=None, den="91k")
+    grayordinates = Study.from_config(validated(config))
+    assert session_map(grayordinates, "01", "03").endswith(
+        "sub-01/glm/sub-01_atlas-AAL_stat-effect_desc-ses03_statmap.dscalar.nii"
+    )
+    assert glm_surfaces(grayordinates, "01") is None
 
 
 def test_benjamini_hochberg_skips_nan():
@@ -361,6 +379,7 @@ def test_the_map_finds_the_planted_signal_regions(activation_study):
 # The workflow.
 
 
+@pytest.mark.workflow
 def test_one_job_per_session_and_a_new_session_adds_only_its_own(tiny_study, tmp_path):
     study = tmp_path / "study"
     shutil.copytree(tiny_study, study)

@@ -7,6 +7,7 @@ from painflow.workflow.glm import (
     glm_outputs,
     glm_session_inputs,
     glm_session_runs,
+    glm_surfaces,
     session_map,
 )
 from painflow.workflow.study import Study, derivatives_root
@@ -148,3 +149,8 @@ def glm_session_labels(key):
 def glm_files(wildcards):
     """A subject's session effect maps and sidecars, and the atlas."""
     return glm_inputs(STUDY, wildcards.subject)
+
+
+def glm_subject_surfaces(wildcards):
+    """Surfaces of the job's subject's grayordinates (None: fsLR 32k group's)."""
+    return glm_surfaces(STUDY, wildcards.subject)

@@ -22,7 +22,7 @@ rule glm_session:
         alignment=config["alignment"],
         rating_column=config["ratings"]["column"],
         glm=config["glm"],
-        surfaces=STUDY.atlas_surfaces(),
+        surfaces=glm_subject_surfaces,
     script:
         "../../scripts/glm_session.py"
 
@@ -53,6 +53,6 @@ rule glm:
     params:
         glm=config["glm"],
         atlas_subcortex=STUDY.subcortex,
-        surfaces=STUDY.atlas_surfaces(),
+        surfaces=glm_subject_surfaces,
     script:
         "../../scripts/glm.py"

@@ -98,3 +98,13 @@ def glm_targets(study) -> list[str]:
             study.figure("glm", subject=subject),
         ]
     ]
+
+
+def glm_surfaces(study, subject: str) -> dict[str, str] | None:
+    """Surfaces of a subject's grayordinates (None: the fsLR 32k group's).
+
+    The individual atlas's surfaces of the subject, else ``atlas.surfaces``.
+    """
+    if study.individual:
+        return study.individual.surfaces(subject)
+    return study.atlas_surfaces()
