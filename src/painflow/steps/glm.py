@@ -74,28 +74,29 @@ def glm_session(
         Destinations of the map and its JSON sidecar.
     """
     settings = GlmSettings(**glm)
-    denoise_settings = DenoiseSettings(**denoise)
-    designs, used, left_out = [], [], {}
-    for run, tr, *files in zip(runs, trs, bold, confounds, ratings, strict=True):
-        design, fraction = design_of_run(
-            RunFiles(*map(Path, files)),
-            tr,
-            denoise_settings,
-            alignment["drop_initial_seconds"],
-            rating_column,
-            settings,
-        )
-        if fraction > denoise_settings.max_censored_fraction:
-            left_out[run] = f"{fraction:.0%} of volumes censored"
-            continue
-        designs.append(design)
-        used.append(run)
+    designs, left_out = run_designs(
+        [
+            RunFiles(*map(Path, files))
+            for files in zip(bold, confounds, ratings, strict=True)
+        ],
+        dict(zip(runs, trs, strict=True)),
+        DenoiseSettings(**denoise),
+        alignment["drop_initial_seconds"],
+        rating_column,
+        settings,
+    )
+    used = list(designs)
     grid = map_grid(bold[0])
     if designs:
         paths = [bold[runs.index(run)] for run in used]
-        effect = session_effect(designs, paths, used, settings.chunk_volumes)
+        effect = session_effect(
+            list(designs.values()), paths, used, settings.chunk_volumes
+        )
         effect = smooth_maps(
-            effect[None], grid, settings.smoothing_fwhm_mm, surfaces_or_fslr(surfaces)
+            effect[None],
+            grid,
+            settings.smoothing_fwhm_mm,
+            mesh_surfaces(grid, surfaces),
         )[0]
     else:
         effect = np.full(grid.n_columns, np.nan)
@@ -108,7 +109,8 @@ def glm_session(
             "runs": used,
             "runs_left_out": left_out,
             "n_spike_regressors": sum(
-                int(d.nuisance.columns.str.startswith("spike").sum()) for d in designs
+                int(d.nuisance.columns.str.startswith("spike").sum())
+                for d in designs.values()
             ),
             "Sources": [str(path) for path in bold],
             "Settings": glm,
@@ -117,8 +119,42 @@ def glm_session(
     )
 
 
-def surfaces_or_fslr(surfaces: dict | None) -> dict:
-    """Configured surfaces, else the fsLR 32k group midthickness."""
+def run_designs(
+    files: list[RunFiles],
+    trs: dict[str, float],
+    denoise: DenoiseSettings,
+    drop_seconds: float,
+    rating_column: str,
+    settings: GlmSettings,
+) -> tuple[dict, dict]:
+    """The first-level design of each run not censored beyond the limit.
+
+    Returns
+    -------
+    designs : dict
+        Run label -> :class:`painflow.analyses.glm.RunDesign`, in input order.
+    left_out : dict
+        Run label -> why it is left out.
+    """
+    designs, left_out = {}, {}
+    for run_files, (run, tr) in zip(files, trs.items(), strict=True):
+        design, fraction = design_of_run(
+            run_files, tr, denoise, drop_seconds, rating_column, settings
+        )
+        if fraction > denoise.max_censored_fraction:
+            left_out[run] = f"{fraction:.0%} of volumes censored"
+        else:
+            designs[run] = design
+    return designs, left_out
+
+
+def mesh_surfaces(grid, surfaces: dict | None) -> dict | None:
+    """Surfaces of grayordinates: configured, else the fsLR 32k group's.
+
+    None for volumes, which need none.
+    """
+    if not grid.is_cifti:
+        return None
     return surfaces if surfaces is not None else fslr_midthickness()
 
 
@@ -205,7 +241,7 @@ def glm(
         plot_stat_surface(
             result.thresholded,
             grid.models,
-            surfaces_or_fslr(surfaces),
+            mesh_surfaces(grid, surfaces),
             title,
             figure_out,
         )
