@@ -2,7 +2,8 @@
 
 Raw BIDS + fMRIPrep derivatives -> region signals -> edge features ->
 nested leave-one-session-out LASSO-PCR (and a head-motion control) -> metrics,
-learning curves, prospective and cross-subject tests, region importance.
+learning curves, prospective and cross-subject tests, the group model against
+the personal one, region importance.
 """
 
 from pathlib import Path
@@ -62,6 +63,12 @@ include: "workflow/rules/prospective.smk"
 include: "workflow/rules/learningcurve.smk"
 include: "workflow/rules/importance.smk"
 include: "workflow/rules/glm.smk"
+include: "workflow/rules/groupmodel.smk"
+
+
+if STUDY.rest_test:
+
+    include: "workflow/rules/resttest.smk"
 
 
 rule all:

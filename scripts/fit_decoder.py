@@ -14,4 +14,5 @@ with recorded_step(snakemake):
         folds_out=snakemake.output.folds,
         model_out=snakemake.output.model,
         contributions_out=snakemake.output.contributions,
+        fold_models_out=snakemake.output.fold_models,
     )

@@ -90,6 +90,7 @@ def test_each_subject_is_parcellated_with_its_own_atlas(study):
         )
     assert not study.is_named_atlas
     assert not any("crosssubject" in target for target in study.targets())
+    assert not any("groupmodel" in target for target in study.targets())
 
 
 def test_a_subject_without_rest_runs_stops_at_parse_time(rest_study, tmp_path):

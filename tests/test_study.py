@@ -241,6 +241,7 @@ def test_targets_name_every_subject_and_the_group(study):
             assert any(t.endswith(f"sub-{subject}_atlas-AAL_{suffix}") for t in targets)
         assert study.output("prospective", ".tsv", subject=subject) in targets
     assert study.group_output("crosssubject", ".tsv") in targets
+    assert study.group_output("groupmodel", ".tsv") in targets
     assert not any("{" in target for target in targets)
     assert len(targets) == len(set(targets))
 

@@ -10,6 +10,9 @@ from painflow.workflow.glm import (
     glm_surfaces,
     session_map,
 )
+
+
+from painflow.workflow.groupmodel import other_people_runs
 from painflow.workflow.study import Study, derivatives_root
 
 # Discovery, units, sizes and every path: built once, before any job.
@@ -154,3 +157,28 @@ def glm_files(wildcards):
 def glm_subject_surfaces(wildcards):
     """Surfaces of the job's subject's grayordinates (None: fsLR 32k group's)."""
     return glm_surfaces(STUDY, wildcards.subject)
+
+
+def rest_run_inputs(wildcards):
+    """A session's rest run (preprocessed BOLD, confounds) and the subject's atlas."""
+    row = STUDY.rest_test.run(wildcards.subject, wildcards.session)
+    return {
+        "bold": str(row["bold"]),
+        "confounds": str(row["confounds"]),
+        **STUDY.atlas_inputs(wildcards.subject),
+    }
+
+
+def rest_test_inputs(wildcards):
+    """A subject's models, rest-run series and rating-run QC sidecars."""
+    return STUDY.rest_test_inputs(wildcards.subject)
+
+
+def other_people_run_files(suffix, extension):
+    """Input function: a per-run output of every run of everyone but the subject."""
+
+    def files(wildcards):
+        rows = other_people_runs(STUDY.runs, wildcards.subject)
+        return STUDY.run_files(rows, suffix, extension)
+
+    return files

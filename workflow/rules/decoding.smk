@@ -7,6 +7,7 @@ rule fit_decoder:
         folds=STUDY.output("folds", ".tsv"),
         model=STUDY.output("model", ".npz"),
         contributions=STUDY.output("contributions", ".npz"),
+        fold_models=STUDY.output("model", ".npz", desc="loso"),
     log:
         STUDY.log("fit_decoder", level="subject"),
     benchmark:

@@ -263,11 +263,34 @@ def scale_metrics(
     index = nested_index(units)
     estimates = draw_metrics(units, hierarchical_draws(index, 0, rng), scale)
     boot = draw_metrics(units, hierarchical_draws(index, n_resamples, rng), scale)
+    return metric_rows(estimates, boot, scale)
+
+
+def metric_rows(
+    estimates: dict, boot: dict, scale: str, nulls: dict = NULL_VALUES
+) -> pd.DataFrame:
+    """One row per metric: estimate, 95% percentile interval and bootstrap p.
+
+    Parameters
+    ----------
+    estimates, boot : dict
+        Metric name to its value on the identity draw (a one-element array)
+        and to its bootstrap values, as :func:`draw_metrics` returns them.
+    scale : str
+        The scale of the rows.
+    nulls : dict
+        Metric name to its value under the null; metrics without one get no p.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``METRIC_COLUMNS``.
+    """
     rows = []
     for metric in METRICS:
         samples = boot[metric]
         low, high = percentile_interval(samples)
-        null = NULL_VALUES.get(metric)
+        null = nulls.get(metric)
         rows.append(
             {
                 "scale": scale,
@@ -280,7 +303,7 @@ def scale_metrics(
                 else np.nan,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
 
 
 def metrics_table(
@@ -347,3 +370,90 @@ def point_metrics(
             {"scale": scale, **{name: float(values[name][0]) for name in metrics}}
         )
     return pd.DataFrame(rows)
+
+
+def paired_metrics_table(
+    volumes_by_model: dict,
+    reference: str,
+    scales: list[str],
+    n_resamples: int,
+    seed: int,
+) -> pd.DataFrame:
+    """Metrics of several models' predictions of the same volumes, and differences.
+
+    Every model is scored on the same resamples of the same units: the draws
+    of a scale come from its stream (``BOOTSTRAP_STREAM`` and the scale's
+    name), as in :func:`metrics_table`, so each model's rows are those
+    :func:`metrics_table` gives it alone. A difference ``<model>-<reference>``
+    is computed draw by draw; its p-value is that of no difference.
+
+    Parameters
+    ----------
+    volumes_by_model : dict
+        Model name to its per-volume predictions (``session, run, rating,
+        predicted`` and ``bin_<scale>`` columns), all of the same volumes.
+    reference : str
+        The model every other one is compared with.
+    scales : list of str
+        Scales to evaluate.
+    n_resamples, seed : int
+        Bootstrap resamples and seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model`` and ``METRIC_COLUMNS``: each model's rows, then each
+        difference's.
+
+    Raises
+    ------
+    ValueError
+        When the models' units or ratings differ.
+    """
+    no_difference = dict.fromkeys(METRICS, 0.0)
+    tables = []
+    for scale in scales:
+        units = {name: scale_units(v, scale) for name, v in volumes_by_model.items()}
+        _check_same_units(units, reference, scale)
+        index = nested_index(units[reference])
+        rng = step_rng(seed, BOOTSTRAP_STREAM, scale)
+        identity = hierarchical_draws(index, 0, rng)
+        draws = hierarchical_draws(index, n_resamples, rng)
+        estimates = {
+            name: draw_metrics(u, identity, scale) for name, u in units.items()
+        }
+        boot = {name: draw_metrics(u, draws, scale) for name, u in units.items()}
+        for name in units:
+            tables.append(
+                metric_rows(estimates[name], boot[name], scale).assign(model=name)
+            )
+        for name in (name for name in units if name != reference):
+            tables.append(
+                metric_rows(
+                    _difference(estimates[name], estimates[reference]),
+                    _difference(boot[name], boot[reference]),
+                    scale,
+                    no_difference,
+                ).assign(model=f"{name}-{reference}")
+            )
+    table = pd.concat(tables, ignore_index=True)
+    order = {name: rank for rank, name in enumerate(dict.fromkeys(table["model"]))}
+    table = table.sort_values("model", key=lambda c: c.map(order), kind="stable")
+    return table.loc[:, ["model", *METRIC_COLUMNS]].reset_index(drop=True)
+
+
+def _difference(values: dict, reference: dict) -> dict:
+    """Metric by metric, draw by draw: ``values`` minus ``reference``."""
+    return {metric: values[metric] - reference[metric] for metric in METRICS}
+
+
+def _check_same_units(units: dict, reference: str, scale: str) -> None:
+    """Raise unless every model has the reference's units and ratings."""
+    keys = ["session", "run", "bin", "rating"]
+    expected = units[reference].loc[:, keys]
+    for name, table in units.items():
+        if not table.loc[:, keys].equals(expected):
+            raise ValueError(
+                f"the predictions of {name} and {reference} cover different "
+                f"{scale} units or ratings: a paired comparison needs the same volumes"
+            )

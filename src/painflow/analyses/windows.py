@@ -6,6 +6,7 @@ import pandas as pd
 
 from painflow.analyses.metrics import add_time_bins, point_metrics
 from painflow.core.bids import file_key
+from painflow.core.fileio import read_tsv
 from painflow.signals.qc import read_run_qc
 
 
@@ -40,6 +41,26 @@ def run_windows(qc_files: list[str], units: dict) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def read_predictions(path: str, windows: pd.DataFrame, time_bins: dict) -> pd.DataFrame:
+    """Read per-volume predictions and add their time-bin columns.
+
+    Parameters
+    ----------
+    path : str
+        A predictions table (``PREDICTION_COLUMNS``).
+    windows : pandas.DataFrame
+        From :func:`run_windows`.
+    time_bins : dict
+        Config ``features.time_bins``.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    volumes = read_tsv(path, dtype={"session": str, "run": str, "fold": str})
+    return add_time_bins(volumes, windows, time_bins)
 
 
 def scale_estimates(

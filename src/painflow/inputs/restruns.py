@@ -61,12 +61,8 @@ def discover_rest_runs(
         Naming a subject without rest runs and the task looked for, or a
         missing fMRIPrep output.
     """
-    rest = dataclasses.replace(spec, task=rest_task)
-    found = task_bold(rest.bids_dir, rest_task)
-    rows = [describe_rest_run(rest, bold) for bold in found]
-    runs = pd.DataFrame(rows, columns=list(REST_COLUMNS))
     subjects = [str(subject) for subject in subjects]
-    runs = runs[runs["subject"].isin(subjects)]
+    runs = find_rest_runs(spec, rest_task, subjects)
     missing = [s for s in subjects if s not in set(runs["subject"])]
     if missing:
         raise FileNotFoundError(
@@ -74,4 +70,23 @@ def discover_rest_runs(
             f"{', '.join(f'sub-{s}' for s in missing)}; the individual atlas is made "
             "from each subject's rest runs (config individual.rest_task)"
         )
-    return sort_runs(runs)
+    return runs
+
+
+def find_rest_runs(
+    spec: DatasetSpec, rest_task: str, subjects: Iterable[str]
+) -> pd.DataFrame:
+    """The rest runs of the subjects that have any (none is not an error).
+
+    Parameters are those of :func:`discover_rest_runs`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rest run: ``REST_COLUMNS``, in subject, session and run order.
+    """
+    rest = dataclasses.replace(spec, task=rest_task)
+    found = task_bold(rest.bids_dir, rest_task)
+    rows = [describe_rest_run(rest, bold) for bold in found]
+    runs = pd.DataFrame(rows, columns=list(REST_COLUMNS))
+    return sort_runs(runs[runs["subject"].isin([str(s) for s in subjects])])

@@ -112,6 +112,44 @@ def model_from_arrays(arrays: dict) -> FittedModel:
     )
 
 
+def fold_model_arrays(fold_models: dict, region_names: np.ndarray) -> dict:
+    """The arrays of the outer folds' models (``desc-loso_model.npz``).
+
+    Parameters
+    ----------
+    fold_models : dict
+        Held-out session to the model trained without it.
+    region_names : numpy.ndarray
+
+    Returns
+    -------
+    dict
+        ``sessions`` (held out), ``edge_weights`` (folds, edges),
+        ``intercept``, ``n_components``, ``region_names``.
+    """
+    sessions = list(fold_models)
+    return {
+        "sessions": np.array(sessions, dtype=str),
+        "edge_weights": np.array([fold_models[s].coef for s in sessions]),
+        "intercept": np.array([fold_models[s].intercept for s in sessions]),
+        "n_components": np.array([fold_models[s].n_components for s in sessions]),
+        "region_names": region_names,
+    }
+
+
+def fold_models_from_arrays(arrays: dict) -> dict[str, FittedModel]:
+    """The fold models saved by :func:`fold_model_arrays`, by held-out session."""
+    return {
+        str(session): FittedModel(
+            coef=arrays["edge_weights"][i],
+            intercept=float(arrays["intercept"][i]),
+            n_components=int(arrays["n_components"][i]),
+            inner_r=np.empty(0),
+        )
+        for i, session in enumerate(arrays["sessions"])
+    }
+
+
 def training_set(
     runs: list[RunFeatures], space: FeatureSpace = EDGES
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -56,13 +56,14 @@ class RunFiles:
         fMRIPrep's preprocessed BOLD.
     confounds : Path
         fMRIPrep's ``desc-confounds_timeseries.tsv``.
-    ratings : Path
-        The ``recording-<label>_physio.tsv.gz`` rating recording.
+    ratings : Path or None
+        The ``recording-<label>_physio.tsv.gz`` rating recording (None for a
+        run without ratings).
     """
 
     bold: Path
     confounds: Path
-    ratings: Path
+    ratings: Path | None
 
 
 def extract_run(
@@ -134,6 +135,64 @@ def extract_run(
     return table, qc
 
 
+def extract_rest_run(
+    bold: str | Path,
+    confounds: str | Path,
+    tr: float,
+    atlas: Atlas | GrayordinateAtlas,
+    denoise: DenoiseSettings,
+    align: AlignmentSettings,
+) -> tuple[pd.DataFrame, dict]:
+    """Clean region series of a run without ratings, in the rating runs' window.
+
+    The run is parcellated, censored and cleaned as a rating run is (with the
+    filter ``denoise`` gives: the rest runs' band-pass), and its analysis
+    window starts where a rating run's would (the initial drop and the
+    hemodynamic delay), so that a decoder sees the same kind of volumes.
+
+    Parameters
+    ----------
+    bold, confounds : str or Path
+        fMRIPrep's preprocessed BOLD and confounds table of the run.
+    tr : float
+        Repetition time (s).
+    atlas : Atlas or GrayordinateAtlas
+    denoise : DenoiseSettings
+    align : AlignmentSettings
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per kept volume of the window: ``volume``, ``time``, ``fd``,
+        then one column per region; empty when the run is left out.
+    qc : dict
+        The censoring measures of :func:`extract_run`'s record, without the
+        rating's, and whether the run is included.
+    """
+    files = RunFiles(bold=Path(bold), confounds=Path(confounds), ratings=None)
+    series = atlas_region_means(files.bold, atlas)
+    pairs = alignment(
+        len(series), tr, align.drop_initial_seconds, align.hemodynamic_delay_seconds
+    )
+    found = censoring(files.confounds, tr, denoise)
+    _check_length(files, len(series), len(found.fd))
+    window = pairs.bold_volumes
+    regressors = nuisance_regressors(files.bold, files.confounds, denoise)
+    qc = _censoring_qc(found, window, pairs, tr, denoise)
+    qc.update(compcor_counts(regressors, files.confounds, denoise))
+    if not qc["included"]:
+        return pd.DataFrame(columns=["volume", "time", "fd", *atlas.names]), qc
+    cleaned = clean_series(
+        series, regressors.to_numpy(float), found.censored, tr, denoise
+    )
+    volumes, rows, _ = paired_volumes(cleaned, window)
+    table = pd.DataFrame(cleaned.values[rows], columns=atlas.names)
+    table.insert(0, "fd", found.fd[volumes])
+    table.insert(0, "time", (volumes + 0.5) * tr)
+    table.insert(0, "volume", volumes)
+    return table, qc
+
+
 def paired_volumes(
     cleaned: CleanedSeries, window: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -181,7 +240,29 @@ def _run_qc(
     tr: float,
     denoise: DenoiseSettings,
 ) -> dict:
-    """Quality measures of a run and the decision to include it."""
+    """Quality measures of a rating run and the decision to include it."""
+    qc = _censoring_qc(found, window, pairs, tr, denoise)
+    included = qc.pop("included"), qc.pop("reason")
+    qc.update(
+        {
+            "rating_min": round(float(ratings.min()), 6),
+            "rating_max": round(float(ratings.max()), 6),
+            "rating_mean": round(float(ratings.mean()), 6),
+            "rating_sd": round(float(ratings.std()), 6),
+        }
+    )
+    qc["included"], qc["reason"] = included
+    return qc
+
+
+def _censoring_qc(
+    found: Censoring,
+    window: np.ndarray,
+    pairs,
+    tr: float,
+    denoise: DenoiseSettings,
+) -> dict:
+    """Censoring measures of a run's window and the decision to include it."""
     censored = found.censored[window]
     fraction = float(censored.mean())
     included = fraction <= denoise.max_censored_fraction
@@ -213,10 +294,6 @@ def _run_qc(
             else int((kept_std_dvars > STD_DVARS_REPORTED).sum())
         ),
         "mean_fd": round(float(found.fd.mean()), 6),
-        "rating_min": round(float(ratings.min()), 6),
-        "rating_max": round(float(ratings.max()), 6),
-        "rating_mean": round(float(ratings.mean()), 6),
-        "rating_sd": round(float(ratings.std()), 6),
         "included": bool(included),
         "reason": reason,
     }

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from painflow.analyses.windows import run_windows, scale_estimates
 from painflow.core.bids import file_key
 from painflow.core.fileio import read_npz, read_tsv, write_tsv
 from painflow.model.crossval import model_from_arrays, predict_runs
-from painflow.model.loading import load_subject_features
+from painflow.model.loading import check_same_atlas, load_subject_features
 from painflow.report.plots import plot_cross_subject
 
 CROSS_SUBJECT_COLUMNS = ("train_subject", "test_subject", "scale", "r", "auc")
@@ -56,12 +55,7 @@ def cross_subject(
     weights = read_npz(model)
     loaded = load_subject_features(features, units)
     regions = loaded[0].arrays["region_names"]
-    if not np.array_equal(weights["region_names"], regions):
-        raise ValueError(
-            f"{model} was trained on {weights['region_names'].size} regions of "
-            f"another atlas than the {regions.size} of {features[0]}: a model can "
-            "only be applied to data parcellated with the same atlas"
-        )
+    check_same_atlas(weights["region_names"], model, regions, features[0])
     fitted = model_from_arrays(weights)
     predictions = predict_runs(loaded, fitted, fold=f"sub-{train_subject}")
     windows = run_windows(qc_files, units)

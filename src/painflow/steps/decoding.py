@@ -7,7 +7,12 @@ import numpy as np
 from painflow.analyses.importance import fold_contributions
 from painflow.core.bids import natural_key
 from painflow.core.fileio import write_npz, write_tsv
-from painflow.model.crossval import MOTION, model_arrays, nested_loso
+from painflow.model.crossval import (
+    MOTION,
+    fold_model_arrays,
+    model_arrays,
+    nested_loso,
+)
 from painflow.model.loading import load_subject_features
 
 
@@ -21,6 +26,7 @@ def fit_decoder(
     folds_out: str,
     model_out: str,
     contributions_out: str,
+    fold_models_out: str,
 ) -> None:
     """Nested LOSO predictions, fold choices and the all-sessions model of a subject.
 
@@ -39,6 +45,9 @@ def fit_decoder(
         Time-bin scale of the per-region contributions.
     predictions_out, folds_out, model_out, contributions_out : str
         Destinations.
+    fold_models_out : str
+        Destination of the outer folds' models (each trained without one
+        session), which score that session's rest run.
     """
     loaded = load_subject_features(features, units)
     result = nested_loso(loaded, subject, max_components)
@@ -50,6 +59,10 @@ def fit_decoder(
         sessions=np.array(
             sorted({run.session for run in loaded}, key=natural_key), dtype=str
         ),
+    )
+    write_npz(
+        fold_models_out,
+        **fold_model_arrays(result.fold_models, loaded[0].arrays["region_names"]),
     )
     contributions = fold_contributions(loaded, result.fold_models, importance_scale)
     write_npz(

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from painflow.analyses.metrics import add_time_bins, metrics_table, scale_units
-from painflow.analyses.windows import run_windows
-from painflow.core.fileio import read_tsv, write_tsv
+from painflow.analyses.metrics import metrics_table, scale_units
+from painflow.analyses.windows import read_predictions, run_windows
+from painflow.core.fileio import write_tsv
 from painflow.report.plots import plot_roc, plot_scatter, plot_timecourses
 
 MOTION_PREFIX = "motion_"
-
-
-def read_predictions(path: str, windows: pd.DataFrame, time_bins: dict) -> pd.DataFrame:
-    """Read per-volume predictions and add their time-bin columns."""
-    volumes = read_tsv(path, dtype={"session": str, "run": str, "fold": str})
-    return add_time_bins(volumes, windows, time_bins)
 
 
 def evaluate(

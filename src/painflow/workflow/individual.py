@@ -18,9 +18,10 @@ from painflow.inputs.dataset import DatasetSpec
 from painflow.inputs.restruns import discover_rest_runs
 
 CROSS_SUBJECT_LEFT_OUT = (
-    "atlas 'individual': the cross-subject test is left out, as one person's "
-    "parcels are not another's regions; run the workflow again with a group atlas "
-    "(e.g. atlas name Glasser) into another output folder for it"
+    "atlas 'individual': the cross-subject test is left out, and so is the group "
+    "model, as one person's parcels are not another's regions; run the workflow "
+    "again with a group atlas (e.g. atlas name Glasser) into another output "
+    "folder for them"
 )
 
 

@@ -27,7 +27,9 @@ from painflow.inputs.dataset import (
 )
 from painflow.inputs.fmriprep import check_engine, output_spaces, resolve_license
 from painflow.workflow.glm import glm_targets
+from painflow.workflow.groupmodel import group_model_targets
 from painflow.workflow.individual import IndividualAtlas, is_individual
+from painflow.workflow.resttest import RestTest
 
 # The entities that tell apart the files of each level (a job's wildcards).
 LEVELS = {
@@ -97,6 +99,10 @@ class Study:
             IndividualAtlas.from_config(config, dataset, self.subjects)
             if is_individual(config["atlas"])
             else None
+        )
+        # Each session's rest run scored by the decoder (sessions only).
+        self.rest_test = (
+            RestTest.from_config(config, dataset, runs) if self.has_sessions else None
         )
         self._rows = {
             (row.subject, row.session if self.has_sessions else None, row.run): row
@@ -214,14 +220,17 @@ class Study:
     def session_raw_bold(self, subject: str, session: str) -> list[str]:
         """Raw BOLD files of one session, rest runs included."""
         rating = [str(path) for path in self.runs_in(subject, [session])["bold_raw"]]
-        rest = self.individual.raw_bold(subject, session) if self.individual else []
-        return rating + rest
+        rest = [
+            *(self.individual.raw_bold(subject, session) if self.individual else []),
+            *(self.rest_test.raw_bold(subject, session) if self.rest_test else []),
+        ]
+        return list(dict.fromkeys(rating + rest))
 
     @property
     def fmriprep_tasks(self) -> list[str]:
         """The tasks fMRIPrep's session jobs preprocess."""
-        rest = [self.individual.task] if self.individual else []
-        return [self.task, *rest]
+        rest = [part.task for part in (self.individual, self.rest_test) if part]
+        return list(dict.fromkeys([self.task, *rest]))
 
     # The prospective test.
 
@@ -247,12 +256,14 @@ class Study:
     def entities(self, level: str, **given: str | None) -> dict:
         """Entities of a file at ``level``: given values, else wildcards.
 
-        The task is the study's; a session entity exists only with sessions.
+        The task is the study's unless given; a session entity exists only
+        with sessions.
         Other given entities (``atlas``, ``desc``) are added.
         """
+        task = given.pop("task", self.task)
         entities = {name: given.pop(name, "{" + name + "}") for name in LEVELS[level]}
         if "task" in entities:
-            entities["task"] = self.task
+            entities["task"] = task
         if "session" in entities and not self.has_sessions:
             entities["session"] = None
         return {**entities, **given}
@@ -377,7 +388,59 @@ class Study:
             *self._each("importance", ".tsv", subjects),
             *self._cross_subject_targets(),
             *glm_targets(self),
+            *self._rest_test_targets(),
+            *group_model_targets(self),
         ]
+
+    def _rest_test_targets(self) -> list[str]:
+        """The rest-run test's outputs of every subject with a rest run."""
+        subjects = self.rest_test.subjects() if self.rest_test else []
+        return [
+            *self._each("resttest", ".tsv", subjects),
+            *[
+                self.rest_test_output(name, subject=s)
+                for s in subjects
+                for name in ("metrics", "qc", "figure")
+            ],
+        ]
+
+    def rest_test_output(self, name: str, **given: str) -> str:
+        """The rest-run test's ``metrics``, ``qc`` table or ``figure``."""
+        if name == "figure":
+            return self.figure("resttest", **given)
+        folder = "qc" if name == "qc" else "decoding"
+        return self.output(name, ".tsv", folder=folder, desc="resttest", **given)
+
+    def rest_series(self, suffix: str, extension: str, **given: str) -> str:
+        """A session's rest-run series (``timeseries``) or its QC sidecar."""
+        given = {"task": self.rest_test.task, **given}
+        return self.output(suffix, extension, level="session", folder="func", **given)
+
+    def rest_test_inputs(self, subject: str) -> dict:
+        """A subject's models, rest-run series and rating-run QC sidecars."""
+        return {
+            "model": self.output("model", ".npz", subject=subject),
+            "fold_models": self.output("model", ".npz", subject=subject, desc="loso"),
+            "rest_timeseries": [
+                self.rest_series("timeseries", ".tsv", subject=subject, session=t)
+                for t in self.rest_test.sessions(subject)
+            ],
+            "rating_qc": self.run_files(
+                self.subject_runs(subject), "timeseries", ".json"
+            ),
+        }
+
+    def rest_test_sessions(self, subject: str) -> dict[str, str | None]:
+        """Every rating session to its rest series' name (None: no rest run)."""
+        have = set(self.rest_test.sessions(subject))
+        return {
+            session: file_key(
+                self.rest_series("timeseries", ".tsv", subject=subject, session=session)
+            )
+            if session in have
+            else None
+            for session in self.rest_test.rating_sessions[subject]
+        }
 
     def _cross_subject_targets(self) -> list[str]:
         """The cross-subject test's outputs; none on individual atlases."""
@@ -498,7 +561,7 @@ class Study:
     def fmriprep_run_outputs(self) -> dict[str, str]:
         """Patterns of a run's fMRIPrep outputs that signal extraction reads."""
         entities = self.entities("run")
-        if self.individual:  # rating and rest runs
+        if len(self.fmriprep_tasks) > 1:  # rating and rest runs
             entities["task"] = "{task}"
         outputs = fmriprep_outputs(self.dataset, entities)
         return {name: str(path) for name, path in outputs.items()}
