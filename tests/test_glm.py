@@ -43,7 +43,14 @@ from painflow.signals.confounds import DenoiseSettings
 from painflow.signals.extract import RunFiles
 from painflow.simulation.parameters import SimulationParameters
 from painflow.simulation.study import simulate_study
-from painflow.workflow.glm import glm_surfaces, glm_targets, session_map
+from painflow.workflow.glm import (
+    glm_inputs,
+    glm_session_inputs,
+    glm_surfaces,
+    glm_targets,
+    session_map,
+    session_record,
+)
 from painflow.workflow.study import Study
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -188,6 +195,30 @@ def test_glm_outputs_have_the_fixed_names(tiny_study, tmp_path):
         "sub-01/glm/sub-01_atlas-AAL_stat-effect_desc-ses03_statmap.dscalar.nii"
     )
     assert glm_surfaces(grayordinates, "01") is None
+
+
+def test_without_sessions_each_run_is_a_glm_session(tmp_path):
+    root = tmp_path / "study"
+    simulate_study(root, n_subjects=1, n_sessions=1, n_runs=3, n_volumes=20)
+    for tree in (root, root / "derivatives" / "fmriprep"):
+        (tree / "sub-01" / "func").mkdir()
+        for path in sorted((tree / "sub-01" / "ses-01" / "func").iterdir()):
+            path.rename(tree / "sub-01" / "func" / path.name.replace("_ses-01", ""))
+        shutil.rmtree(tree / "sub-01" / "ses-01")
+    runs = Study.from_config(validated(study_config(root, tmp_path / "out")))
+    inputs = glm_session_inputs(runs, "01", "2")
+    assert [Path(path).name for path in inputs["ratings"]] == [
+        "sub-01_task-rating_run-2_recording-rating_physio.tsv.gz"
+    ]
+    effects = glm_inputs(runs, "01")["effects"]
+    assert [Path(path).name for path in effects] == [
+        f"sub-01_atlas-AAL_stat-effect_desc-ses{run}_statmap.nii.gz"
+        for run in ("1", "2", "3")
+    ]
+    logs = session_record(runs, "logs", "log", ".txt")
+    assert logs.endswith(
+        "glm_session/sub-{subject}/sub-{subject}_desc-ses{session}_log.txt"
+    )
 
 
 def test_benjamini_hochberg_skips_nan():

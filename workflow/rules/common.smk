@@ -9,6 +9,7 @@ from painflow.workflow.glm import (
     glm_session_runs,
     glm_surfaces,
     session_map,
+    session_record,
 )
 
 

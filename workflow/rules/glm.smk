@@ -6,9 +6,9 @@ rule glm_session:
         effect=session_map(STUDY, "{subject}", "{session}"),
         sidecar=session_map(STUDY, "{subject}", "{session}", json=True),
     log:
-        STUDY.log("glm_session", level="session"),
+        session_record(STUDY, "logs", "log", ".txt"),
     benchmark:
-        STUDY.benchmark("glm_session", level="session")
+        session_record(STUDY, "benchmarks", "bench", ".tsv")
     conda:
         CONDA_ENV
     threads: 1

@@ -108,3 +108,13 @@ def glm_surfaces(study, subject: str) -> dict[str, str] | None:
     if study.individual:
         return study.individual.surfaces(subject)
     return study.atlas_surfaces()
+
+
+def session_record(study, folder: str, suffix: str, extension: str) -> str:
+    """A glm_session job's log or benchmark file.
+
+    The session goes in ``desc``, so that datasets without sessions (runs as
+    units) keep one file per job.
+    """
+    root = study.output_dir / folder / "glm_session"
+    return study.path(root, "subject", suffix, extension, None, desc=SESSION_DESC)
