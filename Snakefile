@@ -63,6 +63,7 @@ include: "workflow/rules/prospective.smk"
 include: "workflow/rules/learningcurve.smk"
 include: "workflow/rules/importance.smk"
 include: "workflow/rules/nuisance.smk"
+include: "workflow/rules/glm.smk"
 include: "workflow/rules/groupmodel.smk"
 
 

@@ -8,6 +8,7 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
+from painflow.analyses.glm import GlmSettings
 from painflow.analyses.prospective import ProspectiveDesign
 from painflow.inputs.dataset import DatasetSpec
 from painflow.inputs.fmriprep import FmriprepSettings
@@ -141,6 +142,7 @@ def test_the_simulations_fd_rule_is_the_studys():
         (AlignmentSettings, "alignment"),
         (FeatureSettings, "features"),
         (ProspectiveDesign, "prospective"),
+        (GlmSettings, "glm"),
     ],
 )
 def test_settings_have_no_defaults_and_read_their_whole_section(settings, section):

@@ -28,6 +28,7 @@ PER_SESSION_RULES = {
     "extract_signals",
     "edge_features",
     "prospective",
+    "glm_session",
 }
 
 

@@ -426,6 +426,7 @@ REPORT_CATEGORIES = {
     "Learning curve": ("sub-01", "sub-02"),
     "Prospective test": ("sub-01", "sub-02"),
     "Region importance": ("sub-01", "sub-02"),
+    "Univariate maps": ("sub-01", "sub-02"),
     "Cross-subject": (None,),
 }
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"

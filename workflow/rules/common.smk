@@ -3,6 +3,15 @@
 from snakemake.settings.types import DeploymentMethod
 
 from painflow.workflow import nuisance as nuisance_paths
+from painflow.workflow.glm import (
+    glm_inputs,
+    glm_outputs,
+    glm_session_inputs,
+    glm_session_runs,
+    glm_surfaces,
+    session_map,
+    session_record,
+)
 from painflow.workflow.groupmodel import other_people_runs
 from painflow.workflow.study import Study, derivatives_root
 
@@ -134,6 +143,30 @@ def nuisance_confounds(wildcards):
 def nuisance_decoder_tables(wildcards):
     """Every configured nuisance decoder's predictions of the subject."""
     return nuisance_paths.nuisance_decoder_tables(STUDY, wildcards.subject)
+
+
+def glm_session_files(wildcards):
+    """A session's rating runs: preprocessed BOLD, confounds and ratings."""
+    return glm_session_inputs(STUDY, wildcards.subject, wildcards.session)
+
+
+def glm_session_labels(key):
+    """Params function: the session's run labels (``runs``) or TRs (``trs``)."""
+
+    def labels(wildcards):
+        return glm_session_runs(STUDY, wildcards.subject, wildcards.session)[key]
+
+    return labels
+
+
+def glm_files(wildcards):
+    """A subject's session effect maps and sidecars, and the atlas."""
+    return glm_inputs(STUDY, wildcards.subject)
+
+
+def glm_subject_surfaces(wildcards):
+    """Surfaces of the job's subject's grayordinates (None: fsLR 32k group's)."""
+    return glm_surfaces(STUDY, wildcards.subject)
 
 
 def rest_run_inputs(wildcards):

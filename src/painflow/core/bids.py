@@ -25,6 +25,8 @@ ENTITY_ORDER = (
     ("den", "den"),
     # painflow's own: a learning curve's training-set size.
     ("size", "size"),
+    # A statistical map's statistic (BIDS statistical-model derivatives).
+    ("stat", "stat"),
     ("desc", "desc"),
 )
 _KEY_TO_ENTITY = {key: name for name, key in ENTITY_ORDER}

@@ -46,3 +46,29 @@ def plot_importance_brain(
             figure=figure,
         )
         save_figure(figure, path)
+
+
+def plot_stat_volume(stat_map: str | Path, title: str, path: str | Path) -> None:
+    """A thresholded statistical map on orthogonal slices (0: not shown).
+
+    Parameters
+    ----------
+    stat_map : str or Path
+        A 3D NIfTI map.
+    title : str
+        Figure title.
+    path : str or Path
+        PNG destination.
+    """
+    with matplotlib.rc_context(STYLE):
+        figure = Figure(figsize=(7.0, 2.6))
+        plotting.plot_stat_map(
+            str(stat_map),
+            bg_img=None,
+            display_mode="ortho",
+            threshold=1e-6,
+            colorbar=True,
+            title=title,
+            figure=figure,
+        )
+        save_figure(figure, path)

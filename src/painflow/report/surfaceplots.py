@@ -127,3 +127,53 @@ def _plot_homogeneity(axes, table: pd.DataFrame) -> None:
     axes.set_xlabel("homogeneity (variance explained by 1st component)")
     axes.set_ylabel("parcels")
     axes.set_title(f"mean {np.nanmean(table['homogeneity']):.2f}")
+
+
+def plot_stat_surface(
+    values: np.ndarray, models, surfaces: dict, title: str, path: str | Path
+) -> None:
+    """A thresholded statistical map of grayordinates on both hemispheres' cortex.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        (grayordinates,) the map (0: not significant, not coloured).
+    models : nibabel.cifti2.BrainModelAxis
+        The grayordinates' brain models.
+    surfaces : dict
+        ``left``/``right`` GIFTI surfaces of the mesh to draw on.
+    title : str
+        Figure title.
+    path : str or Path
+        PNG destination.
+    """
+    structures = {
+        "CIFTI_STRUCTURE_CORTEX_LEFT": "left",
+        "CIFTI_STRUCTURE_CORTEX_RIGHT": "right",
+    }
+    finite = values[np.isfinite(values)]
+    vmax = float(np.abs(finite).max(initial=0.0)) or 1.0
+    with matplotlib.rc_context(STYLE):
+        figure = Figure(figsize=(8, 3.5))
+        for name, piece, model in models.iter_structures():
+            side = structures.get(name)
+            if side is None:
+                continue
+            shown = surface_values(values[piece], model.vertex, model.nvertices[name])
+            shown[shown == 0] = np.nan
+            axes = figure.add_subplot(1, 2, _SIDES.index(side) + 1, projection="3d")
+            plotting.plot_surf_stat_map(
+                surface.load_surf_mesh(surfaces[side]),
+                shown,
+                hemi=side,
+                view="lateral",
+                cmap="RdBu_r",
+                vmin=-vmax,
+                vmax=vmax,
+                colorbar=side == "right",
+                axes=axes,
+                figure=figure,
+                title=side,
+            )
+        figure.suptitle(title)
+        save_figure(figure, path)

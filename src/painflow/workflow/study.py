@@ -26,6 +26,7 @@ from painflow.inputs.dataset import (
     scan_order_table,
 )
 from painflow.inputs.fmriprep import check_engine, output_spaces, resolve_license
+from painflow.workflow.glm import glm_targets
 from painflow.workflow.groupmodel import group_model_targets
 from painflow.workflow.individual import IndividualAtlas, is_individual
 from painflow.workflow.nuisance import nuisance_targets
@@ -388,6 +389,7 @@ class Study:
             *self._each("importance", ".tsv", subjects),
             *self._cross_subject_targets(),
             *nuisance_targets(self),
+            *glm_targets(self),
             *self._rest_test_targets(),
             *group_model_targets(self),
         ]

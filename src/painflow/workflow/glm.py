@@ -1,0 +1,120 @@
+"""Paths and inputs of the univariate GLM: per-session effect maps, subject maps.
+
+Every file lies in ``sub-S/glm/``: a session's effect map carries the session
+(the cross-validation unit: a run without sessions) in its ``desc`` entity.
+The functions take the study (:class:`painflow.workflow.study.Study`) whose
+paths they build.
+"""
+
+from __future__ import annotations
+
+FOLDER = "glm"
+SESSION_DESC = "ses{session}"
+
+
+def map_extension(study) -> str:
+    """A map's extension: a dscalar on grayordinates, else a NIfTI."""
+    return ".dscalar.nii" if study.grayordinates else ".nii.gz"
+
+
+def glm_map(
+    study, stat: str, desc: str | None = None, json: bool = False, **given
+) -> str:
+    """A statistical map's path pattern (or its JSON sidecar's).
+
+    Parameters
+    ----------
+    study : painflow.workflow.study.Study
+    stat : str
+        ``effect`` (a session's), ``t`` (the subject's).
+    desc : str, optional
+        ``fdr`` (thresholded) or ``SESSION_DESC`` with the session.
+    json : bool
+        The sidecar instead of the map.
+    **given : str
+        Entity values in place of wildcards (``subject``).
+    """
+    extension = ".json" if json else map_extension(study)
+    return study.output(
+        "statmap", extension, folder=FOLDER, stat=stat, desc=desc, **given
+    )
+
+
+def session_map(study, subject: str, session: str, json: bool = False) -> str:
+    """One session's effect map (or its sidecar)."""
+    desc = SESSION_DESC.format(session=session)
+    return glm_map(study, "effect", desc, json, subject=subject)
+
+
+def session_runs(study, subject: str, session: str):
+    """The subject's runs in one cross-validation unit."""
+    rows = study.subject_runs(subject)
+    return rows[rows[study.unit_column] == session]
+
+
+def glm_session_inputs(study, subject: str, session: str) -> dict:
+    """A session's rating runs: preprocessed BOLD, confounds and ratings."""
+    rows = session_runs(study, subject, session)
+    return {
+        name: [str(path) for path in rows[name]]
+        for name in ("bold", "confounds", "ratings")
+    }
+
+
+def glm_session_runs(study, subject: str, session: str) -> dict:
+    """A session's run labels and repetition times, in input order."""
+    rows = session_runs(study, subject, session)
+    return {"runs": list(rows["run"]), "trs": [float(tr) for tr in rows["tr"]]}
+
+
+def glm_inputs(study, subject: str) -> dict:
+    """A subject's session maps and sidecars, and the atlas."""
+    units = study.cv_units(subject)
+    return {
+        "effects": [session_map(study, subject, unit) for unit in units],
+        "sidecars": [session_map(study, subject, unit, json=True) for unit in units],
+        **study.atlas_inputs(subject),
+    }
+
+
+def glm_outputs(study, **given: str) -> dict:
+    """The subject-level GLM outputs' path patterns (the figure aside)."""
+    return {
+        "tmap": glm_map(study, "t", **given),
+        "tmap_json": glm_map(study, "t", json=True, **given),
+        "fdr": glm_map(study, "t", "fdr", **given),
+        "fdr_json": glm_map(study, "t", "fdr", json=True, **given),
+        "table": study.output("glm", ".tsv", folder=FOLDER, **given),
+    }
+
+
+def glm_targets(study) -> list[str]:
+    """Every subject's GLM maps, network table and figure."""
+    return [
+        path
+        for subject in study.subjects
+        for path in [
+            *glm_outputs(study, subject=subject).values(),
+            study.figure("glm", subject=subject),
+        ]
+    ]
+
+
+def glm_surfaces(study, subject: str) -> dict[str, str] | None:
+    """Surfaces of a subject's grayordinates (None: the fsLR 32k group's).
+
+    The individual atlas's surfaces of the subject, else ``atlas.surfaces``.
+    """
+    if study.individual:
+        return study.individual.surfaces(subject)
+    return study.atlas_surfaces()
+
+
+def session_record(study, folder: str, suffix: str, extension: str) -> str:
+    """A glm_session job's log or benchmark file.
+
+    The session goes in ``desc``, so that datasets without sessions (runs as
+    units) keep one file per job.
+    """
+    root = study.output_dir / folder / "glm_session"
+    return study.path(root, "subject", suffix, extension, None, desc=SESSION_DESC)
