@@ -20,7 +20,8 @@ pytestmark = pytest.mark.workflow
 SUBJECTS = ("01", "02", "03")
 N_SESSIONS, N_VOLUMES = 4, 100
 STUDY = dict(n_subjects=3, n_runs=1, n_volumes=N_VOLUMES, seed=6, rest_volumes=80)
-OVERRIDES = {**TINY_OVERRIDES}
+OVERRIDES = {**TINY_OVERRIDES, "nuisance": {"n_permutations": 100}}
+TARGETS = {"fd", "dvars", "globalsignal", "cursor", "timeontask"}
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +88,42 @@ def test_group_model_of_three_people_is_trained_on_the_other_two(work):
     assert table["note"].isna().all()
 
 
+def test_nuisance_table_holds_every_decoder_partial_r_and_the_null(work):
+    table = read_tsv(work / "out/sub-02/decoding/sub-02_atlas-AAL_nuisance.tsv")
+    assert list(table.columns) == [
+        "target",
+        "scale",
+        "metric",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "permutation_p",
+    ]
+    assert set(table["target"]) == TARGETS | {"pain"}
+    pain = table[(table["target"] == "pain") & (table["metric"] == "r")]
+    assert set(pain["scale"]) == {"1min", "2min", "run", "session"}
+    assert pain["permutation_p"].between(0, 1).all()
+    assert table.loc[table["target"] != "pain", "permutation_p"].isna().all()
+    partial = table[table["metric"].str.startswith("pain_partial_r")]
+    assert set(partial["target"]) == TARGETS
+
+
+def test_univariate_maps_of_every_subject(work):
+    for subject in SUBJECTS:
+        glm = work / f"out/sub-{subject}/glm"
+        for name in ("stat-t_statmap", "stat-t_desc-fdr_statmap"):
+            image = glm / f"sub-{subject}_atlas-AAL_{name}.nii.gz"
+            assert (
+                image.exists() and image.with_suffix("").with_suffix(".json").exists()
+            )
+        effects = sorted(glm.glob(f"sub-{subject}_atlas-AAL_stat-effect_*.nii.gz"))
+        assert len(effects) == N_SESSIONS
+        table = read_tsv(glm / f"sub-{subject}_atlas-AAL_glm.tsv")
+        shares = table[["share_positive", "share_negative", "share_not_significant"]]
+        assert (shares.sum(axis=1) - 1).abs().max() < 1e-9
+
+
 def test_a_new_session_plans_only_its_own_jobs_and_what_depends_on_it(
     study, work, tmp_path
 ):
@@ -104,9 +141,15 @@ def test_a_new_session_plans_only_its_own_jobs_and_what_depends_on_it(
     jobs = planned_jobs(result.stdout)
     per_session = {
         rule: {w.get("session") for r, w in jobs if r == rule}
-        for rule in ("extract_signals", "extract_rest_signals")
+        for rule in ("extract_signals", "extract_rest_signals", "glm_session")
     }
-    assert per_session == {"extract_signals": {"05"}, "extract_rest_signals": {"05"}}
+    assert per_session == {
+        "extract_signals": {"05"},
+        "extract_rest_signals": {"05"},
+        "glm_session": {"05"},
+    }
+    decoders = {(w["subject"], w["target"]) for r, w in jobs if r == "nuisance_decoder"}
+    assert decoders == {(s, t) for s in SUBJECTS for t in TARGETS}
     rest_tests = {w["subject"] for r, w in jobs if r == "rest_test"}
     assert rest_tests == set(SUBJECTS)
     assert not re.search(r"ses-0[1-4]_task-rest_atlas-AAL_timeseries", result.stdout)
