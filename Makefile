@@ -21,9 +21,10 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet -c requirements.lock -e ".[test]"
 	touch $@
 
-# The study in volumes (NIfTI) and in grayordinates (CIFTI), analysed in both.
+# The study in volumes (NIfTI) and in grayordinates (CIFTI), analysed in both,
+# with a rest run in every session for the rest-run test.
 $(DEMO_DATA)/ground_truth.json: | $(STAMP)
-	$(BIN)/painflow simulate $(DEMO_DATA) --cifti
+	$(BIN)/painflow simulate $(DEMO_DATA) --cifti --rest
 
 demo: $(STAMP) $(DEMO_DATA)/ground_truth.json
 	$(SNAKEMAKE) $(DEMO_CONFIG)

@@ -36,6 +36,8 @@ class GlmSettings:
 
     Attributes
     ----------
+    enabled : bool
+        Whether the workflow makes the maps at all.
     smoothing_fwhm_mm : float
         Spatial smoothing of the first-level effect maps (FWHM, mm; 0: none).
     fdr_q : float
@@ -47,6 +49,7 @@ class GlmSettings:
         Volumes of data read at a time.
     """
 
+    enabled: bool
     smoothing_fwhm_mm: float
     fdr_q: float
     hrf_model: str

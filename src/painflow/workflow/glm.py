@@ -89,7 +89,9 @@ def glm_outputs(study, **given: str) -> dict:
 
 
 def glm_targets(study) -> list[str]:
-    """Every subject's GLM maps, network table and figure."""
+    """Every subject's GLM maps, network table and figure (none if disabled)."""
+    if not study.config["glm"]["enabled"]:
+        return []
     return [
         path
         for subject in study.subjects
