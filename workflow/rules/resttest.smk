@@ -9,6 +9,8 @@ rule extract_rest_signals:
         STUDY.log("extract_rest_signals", level="session"),
     benchmark:
         STUDY.benchmark("extract_rest_signals", level="session")
+    group:
+        "rest"
     conda:
         CONDA_ENV
     threads: 1

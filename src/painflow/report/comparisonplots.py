@@ -8,7 +8,13 @@ import matplotlib
 import pandas as pd
 
 from painflow.core.bids import natural_key
-from painflow.report.plots import SCALE_LABELS, STYLE, new_figure, save_figure
+from painflow.report.plots import (
+    SCALE_LABELS,
+    STYLE,
+    interval_errors,
+    new_figure,
+    save_figure,
+)
 
 # Marker and grey of each model, told apart in grey-scale print.
 MODEL_STYLES = {
@@ -55,10 +61,9 @@ def plot_group_model(table: pd.DataFrame, path: str | Path) -> None:
                 ax.errorbar(
                     x,
                     cells["estimate"],
-                    yerr=[
-                        cells["estimate"] - cells["ci_low"],
-                        cells["ci_high"] - cells["estimate"],
-                    ],
+                    yerr=interval_errors(
+                        cells["estimate"], cells["ci_low"], cells["ci_high"]
+                    ),
                     fmt=marker,
                     ms=4,
                     color=color,

@@ -8,7 +8,13 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
-from painflow.report.plots import SCALE_LABELS, STYLE, new_figure, save_figure
+from painflow.report.plots import (
+    SCALE_LABELS,
+    STYLE,
+    interval_errors,
+    new_figure,
+    save_figure,
+)
 
 PAIN_COLOR = "black"
 # Horizontal room each scale gives its lines, set side by side so that their
@@ -30,9 +36,7 @@ def _plot_rows(ax, rows: pd.DataFrame, scales: list[str], label: str, offset, **
     """One line of estimates with interval bars across scales."""
     rows = rows.set_index("scale").reindex(scales)
     x = np.arange(len(scales)) + offset
-    errors = np.array(
-        [rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]]
-    )
+    errors = interval_errors(rows["estimate"], rows["ci_low"], rows["ci_high"])
     ax.errorbar(x, rows["estimate"], yerr=errors, label=label, capsize=2, **style)
 
 

@@ -64,6 +64,28 @@ def new_figure(*grid: int, figsize: tuple, layout: str | None = None, **subplots
     return figure, figure.subplots(*grid, **subplots)
 
 
+def interval_errors(estimate, low, high) -> np.ndarray:
+    """Error-bar lengths below and above estimates, from their intervals.
+
+    A bootstrap percentile interval of a small sample need not contain its
+    point estimate; the bar on that side then has no length instead of a
+    negative one, which matplotlib refuses.
+
+    Returns
+    -------
+    numpy.ndarray
+        (2, estimates): lengths below and above, NaN where unknown.
+    """
+    estimate = np.asarray(estimate, dtype=float)
+    lengths = np.array(
+        [
+            estimate - np.asarray(low, dtype=float),
+            np.asarray(high, dtype=float) - estimate,
+        ]
+    )
+    return np.clip(lengths, 0.0, None)
+
+
 def save_figure(figure: Figure, path: str | Path) -> None:
     """Save a PNG atomically, without the software stamp."""
     with atomic_path(path) as tmp:
