@@ -141,9 +141,13 @@ def test_a_new_session_runs_only_what_it_needs(raw_run):
         if "session" in wildcards
     }
     assert per_session == {(rule, "04") for rule in PER_SESSION_RULES}
+    # Only sub-01's jobs, but the other person's group model, whose pool holds
+    # sub-01's sessions.
     for rule, wildcards in jobs:
-        if "subject" in wildcards:
+        if "subject" in wildcards and rule != "group_model":
             assert wildcards["subject"] == "01", (rule, wildcards)
+    group_models = {w["subject"] for rule, w in jobs if rule == "group_model"}
+    assert group_models == {"01", "02"}
     assert {"fit_decoder", "evaluate", "learning_curve", "cross_subject"} <= rules
     sizes = {w["size"] for rule, w in jobs if rule == "learning_curve"}
     assert sizes == {"1", "2"}

@@ -226,7 +226,8 @@ def glm(
         "n_sessions": len(used),
         "Settings": glm,
         **result.counts(),
-        "Sources": list(effects),
+        # File names: the maps sit beside this one, wherever the output is.
+        "Sources": [Path(path).name for path in effects],
         "painflow_version": __version__,
     }
     write_json(outputs["tmap_json"], sidecar)
