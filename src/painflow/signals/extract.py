@@ -107,31 +107,17 @@ def extract_run(
         ``n_compcor_combined``).
     """
     recording = read_recording(files.ratings, rating_column)
-    series = atlas_region_means(files.bold, atlas)
-    pairs = alignment(
-        len(series), tr, align.drop_initial_seconds, align.hemodynamic_delay_seconds
-    )
-    ratings = aligned_ratings(recording, pairs, tr)
-    found = censoring(files.confounds, tr, denoise)
-    _check_length(files, len(series), len(found.fd))
-    window = pairs.bold_volumes
-    regressors = nuisance_regressors(files.bold, files.confounds, denoise)
-    qc = _run_qc(found, window, ratings, pairs, tr, denoise)
-    qc.update(compcor_counts(regressors, files.confounds, denoise))
+    run = _parcellate_and_censor(files, tr, atlas, denoise, align)
+    ratings = aligned_ratings(recording, run.pairs, tr)
+    qc = _run_qc(run.found, run.window, ratings, run.pairs, tr, denoise)
+    qc.update(compcor_counts(run.regressors, files.confounds, denoise))
     if not qc["included"]:
         return pd.DataFrame(columns=[*PAIR_COLUMNS, *atlas.names]), qc
-    cleaned = clean_series(
-        series, regressors.to_numpy(float), found.censored, tr, denoise
-    )
-    motion = motion_in_mm(found.motion, denoise.head_radius_mm)
-    volumes, rows, positions = paired_volumes(cleaned, window)
-    table = pd.DataFrame(cleaned.values[rows], columns=atlas.names)
+    table, volumes, positions = _kept_volumes(run, tr, denoise, atlas.names)
+    motion = motion_in_mm(run.found.motion, denoise.head_radius_mm)
     for position, column in enumerate(MOTION_COLUMNS):
-        table.insert(position, column, motion[volumes, position])
-    table.insert(0, "fd", found.fd[volumes])
-    table.insert(0, "rating", ratings[positions])
-    table.insert(0, "time", (volumes + 0.5) * tr)
-    table.insert(0, "volume", volumes)
+        table.insert(3 + position, column, motion[volumes, position])
+    table.insert(2, "rating", ratings[positions])
     return table, qc
 
 
@@ -170,27 +156,64 @@ def extract_rest_run(
         rating's, and whether the run is included.
     """
     files = RunFiles(bold=Path(bold), confounds=Path(confounds), ratings=None)
+    run = _parcellate_and_censor(files, tr, atlas, denoise, align)
+    qc = _censoring_qc(run.found, run.window, run.pairs, tr, denoise)
+    qc.update(compcor_counts(run.regressors, files.confounds, denoise))
+    if not qc["included"]:
+        return pd.DataFrame(columns=["volume", "time", "fd", *atlas.names]), qc
+    return _kept_volumes(run, tr, denoise, atlas.names)[0], qc
+
+
+@dataclass(frozen=True)
+class _CensoredRun:
+    """A run's region series, analysis window, censoring and regressors."""
+
+    series: np.ndarray
+    pairs: object
+    found: Censoring
+    regressors: pd.DataFrame
+
+    @property
+    def window(self) -> np.ndarray:
+        """The analysis window's BOLD volumes."""
+        return self.pairs.bold_volumes
+
+
+def _parcellate_and_censor(
+    files: RunFiles,
+    tr: float,
+    atlas: Atlas | GrayordinateAtlas,
+    denoise: DenoiseSettings,
+    align: AlignmentSettings,
+) -> _CensoredRun:
+    """Region series, window, censoring and regressors of a run, lengths checked."""
     series = atlas_region_means(files.bold, atlas)
     pairs = alignment(
         len(series), tr, align.drop_initial_seconds, align.hemodynamic_delay_seconds
     )
     found = censoring(files.confounds, tr, denoise)
     _check_length(files, len(series), len(found.fd))
-    window = pairs.bold_volumes
     regressors = nuisance_regressors(files.bold, files.confounds, denoise)
-    qc = _censoring_qc(found, window, pairs, tr, denoise)
-    qc.update(compcor_counts(regressors, files.confounds, denoise))
-    if not qc["included"]:
-        return pd.DataFrame(columns=["volume", "time", "fd", *atlas.names]), qc
+    return _CensoredRun(series, pairs, found, regressors)
+
+
+def _kept_volumes(
+    run: _CensoredRun, tr: float, denoise: DenoiseSettings, names: list[str]
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Clean a run; its kept window volumes as ``volume, time, fd`` + regions.
+
+    Also returns the kept volumes' BOLD indices and their positions in the
+    window (:func:`paired_volumes`).
+    """
     cleaned = clean_series(
-        series, regressors.to_numpy(float), found.censored, tr, denoise
+        run.series, run.regressors.to_numpy(float), run.found.censored, tr, denoise
     )
-    volumes, rows, _ = paired_volumes(cleaned, window)
-    table = pd.DataFrame(cleaned.values[rows], columns=atlas.names)
-    table.insert(0, "fd", found.fd[volumes])
+    volumes, rows, positions = paired_volumes(cleaned, run.window)
+    table = pd.DataFrame(cleaned.values[rows], columns=names)
+    table.insert(0, "fd", run.found.fd[volumes])
     table.insert(0, "time", (volumes + 0.5) * tr)
     table.insert(0, "volume", volumes)
-    return table, qc
+    return table, volumes, positions
 
 
 def paired_volumes(
