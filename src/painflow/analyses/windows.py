@@ -27,6 +27,31 @@ def run_windows(qc_files: list[str], units: dict) -> pd.DataFrame:
     pandas.DataFrame
         One row per file: ``session, run, window_start, window_stop, tr``.
     """
+    fields = {
+        "window_start": "window_start",
+        "window_stop": "window_stop",
+        "tr": "RepetitionTime",
+    }
+    return run_qc_table(qc_files, units, fields)
+
+
+def run_qc_table(qc_files: list[str], units: dict, fields: dict) -> pd.DataFrame:
+    """Some fields of every run's QC sidecar, beside the run's labels.
+
+    Parameters
+    ----------
+    qc_files : list of str
+        The runs' QC sidecars.
+    units : dict
+        As for :func:`run_windows`.
+    fields : dict
+        Column of the table to the sidecar's key it is read from.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per file: ``session, run`` and the ``fields``' columns.
+    """
     rows = []
     for path in qc_files:
         record = read_run_qc(path)
@@ -35,12 +60,10 @@ def run_windows(qc_files: list[str], units: dict) -> pd.DataFrame:
             {
                 "session": str(labels["session"]),
                 "run": str(labels["run"]),
-                "window_start": record["window_start"],
-                "window_stop": record["window_stop"],
-                "tr": record["RepetitionTime"],
+                **{column: record[key] for column, key in fields.items()},
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["session", "run", *fields])
 
 
 def read_predictions(path: str, windows: pd.DataFrame, time_bins: dict) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from painflow.analyses.resttest import (
     rest_test_metrics,
     rest_test_table,
 )
+from painflow.analyses.windows import run_qc_table
 from painflow.atlas.configured import load_configured_atlas
 from painflow.core.bids import file_key
 from painflow.core.fileio import read_json, read_npz, read_tsv, write_json, write_tsv
@@ -21,7 +22,6 @@ from painflow.parcellation.restdata import rest_settings
 from painflow.report.plots import plot_scatter
 from painflow.signals.confounds import DenoiseSettings
 from painflow.signals.extract import AlignmentSettings, extract_rest_run
-from painflow.signals.qc import read_run_qc
 
 REST_QC_COLUMNS = (
     "session",
@@ -137,7 +137,9 @@ def rest_test(
         if values is not None:
             series[session] = values
     write_tsv(outputs["qc"], pd.DataFrame(qc_rows, columns=list(REST_QC_COLUMNS)))
-    ratings = first_run_ratings(_rating_runs(rating_qc, units))
+    ratings = first_run_ratings(
+        run_qc_table(rating_qc, units, {"rating_mean": "rating_mean"})
+    )
     all_model = model_from_arrays(weights)
     folds = fold_models_from_arrays(read_npz(fold_models))
     table = rest_test_table(series, ratings, all_model, folds)
@@ -183,18 +185,3 @@ def _rest_session(
             "model's atlas"
         )
     return row, read_tsv(path).loc[:, regions].to_numpy(float)
-
-
-def _rating_runs(qc_files: list[str], units: dict) -> pd.DataFrame:
-    """Session, run and mean rating of every rating run."""
-    rows = []
-    for path in qc_files:
-        labels = units[file_key(path)]
-        rows.append(
-            {
-                "session": str(labels["session"]),
-                "run": str(labels["run"]),
-                "rating_mean": read_run_qc(path)["rating_mean"],
-            }
-        )
-    return pd.DataFrame(rows, columns=["session", "run", "rating_mean"])
