@@ -10,4 +10,5 @@ with recorded_step(snakemake):
         image_out=snakemake.output.image,
         labels_out=snakemake.output.labels,
         description_out=snakemake.output.description,
+        cache_dir=snakemake.params.cache_dir,
     )

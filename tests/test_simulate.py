@@ -9,7 +9,7 @@ import pytest
 from nilearn.interfaces.fmriprep import load_confounds
 
 from painflow import cli
-from painflow.atlas.named import AAL_NETWORKS, aal_network
+from painflow.atlas.networks import AAL_NETWORKS, aal_network
 from painflow.core.bids import bids_path
 from painflow.signals.confounds import MOTION_COLUMNS
 from painflow.simulation.confounds import dct_basis, power_framewise_displacement

@@ -17,6 +17,7 @@ rule named_atlas:
         mem_mb=2000,
         runtime=10,
     params:
-        name=STUDY.atlas,
+        name=config["atlas"]["name"],
+        cache_dir=config["atlas"]["cache_dir"],
     script:
         "../../scripts/named_atlas.py"

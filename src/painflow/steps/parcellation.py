@@ -11,7 +11,7 @@ import pandas as pd
 from painflow import __version__
 from painflow.atlas.configured import INDIVIDUAL
 from painflow.atlas.dlabel import cortex_dlabel
-from painflow.atlas.named import NO_NETWORK
+from painflow.atlas.networks import NO_NETWORK
 from painflow.core.fileio import write_bytes, write_json, write_tsv
 from painflow.parcellation.individual import (
     IndividualAtlas,

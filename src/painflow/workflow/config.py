@@ -126,7 +126,7 @@ def check_config(config: dict) -> None:
         whose high-pass cut-off is not below its low-pass cut-off.
     """
     check_space_entities(config["space"], config["res"], config["den"])
-    check_atlas_config(config["atlas"], config["den"])
+    check_atlas_config(config["atlas"], config["den"], config["space"])
     check_scales(config)
     check_band_pass(config["denoise"])
 

@@ -79,7 +79,7 @@ class Study:
     ):
         self.config = config
         self.output_dir = Path(config["output_dir"])
-        self.atlas = config["atlas"]["name"]
+        self.atlas = config["atlas"]["name"].replace("_", "")  # a BIDS label
         self.task = config["task"]
         self.dataset = dataset
         self.fmriprep_dir = dataset.fmriprep_dir
