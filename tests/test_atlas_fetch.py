@@ -17,6 +17,8 @@ import nibabel as nib
 import numpy as np
 import pytest
 from grayordinate_data import standard_91k_axis, write_dlabel, write_dtseries
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from workflow_runner import run_workflow, study_config
 
 from painflow.atlas.configured import check_atlas_config
@@ -26,8 +28,10 @@ from painflow.atlas.fetch import (
     MNI_PARCELS,
     PINNED,
     SCHAEFER_NETWORKS,
+    atlas_cache_dir,
     download,
     fetch_schaefer,
+    file_checksum,
     schaefer_version,
 )
 from painflow.atlas.named import prepare_named_atlas
@@ -230,6 +234,27 @@ def test_the_command_fetches_an_unpinned_dlabel_with_its_sha256(
     assert "f" * 64 in capsys.readouterr().err and cache_listing(tmp_path) == []
     assert main([*base, "--sha256", sha256(standins[name])]) == 0
     assert (tmp_path / "Schaefer2018" / name).read_bytes() == standins[name]
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.binary(max_size=3000))
+def test_checksums_match_hashlib_and_git(data, tmp_path_factory):
+    path = tmp_path_factory.mktemp("checksum") / "file"
+    path.write_bytes(data)
+    assert file_checksum(path, "md5") == md5(data)
+    assert file_checksum(path, "sha256") == "sha256:" + sha256(data)
+    assert file_checksum(path, "gitblob") == git_blob(data)
+
+
+def test_the_cache_folder_is_the_option_then_the_variable_then_home(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("PAINFLOW_ATLAS_CACHE", str(tmp_path / "variable"))
+    assert atlas_cache_dir(tmp_path / "option") == tmp_path / "option"
+    assert atlas_cache_dir(None) == tmp_path / "variable"
+    monkeypatch.delenv("PAINFLOW_ATLAS_CACHE")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert atlas_cache_dir(None) == tmp_path / ".cache/painflow/atlases"
 
 
 def test_the_pinned_table_covers_every_published_version():
