@@ -232,7 +232,9 @@ def test_the_command_fetches_an_unpinned_dlabel_with_its_sha256(
     assert "no checksum is pinned" in capsys.readouterr().err
     assert main([*base, "--sha256", "f" * 64]) == 1
     assert "f" * 64 in capsys.readouterr().err and cache_listing(tmp_path) == []
-    assert main([*base, "--sha256", sha256(standins[name])]) == 0
+    assert main([*base, "--sha256", "f" * 63]) == 1
+    assert "64 hexadecimal digits" in capsys.readouterr().err
+    assert main([*base, "--sha256", sha256(standins[name]).upper()]) == 0
     assert (tmp_path / "Schaefer2018" / name).read_bytes() == standins[name]
 
 

@@ -378,17 +378,19 @@ def fetch_schaefer(
     Raises
     ------
     ValueError
-        When a file has no pinned checksum and none is given, or a download's
-        checksum differs from the pinned one.
+        When a file has no pinned checksum and none is given, ``sha256`` is
+        not one, or a download's checksum differs from the pinned one.
     OSError
         When a download fails.
     """
+    if sha256 is not None and not re.fullmatch("[0-9a-fA-F]{64}", sha256):
+        raise ValueError(f"--sha256 takes 64 hexadecimal digits, not {sha256!r}")
     folder = _cache_folder(cache_dir)
     root = base_url or version.source_url
     root = root if root.endswith("/") else f"{root}/"
     fetched = {}
     for role, name in version.files.items():
-        checksum = pinned.get(name) or (f"sha256:{sha256}" if sha256 else None)
+        checksum = pinned.get(name) or (f"sha256:{sha256.lower()}" if sha256 else None)
         path = folder / name
         if checksum is None and path.is_file():  # verified when it was stored
             fetched[role] = path
