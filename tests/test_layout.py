@@ -21,7 +21,7 @@ LAYERS = [
     {"report"},
     {"simulation", "workflow"},
     {"steps"},
-    {"cli"},
+    {"cli", "cli_predict"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 # Same-layer imports allowed in one direction: signals read BOLD through atlases.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from painflow.cli_predict import add_predict
+
 
 def _positive_int(text: str) -> int:
     value = int(text)
@@ -265,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_simulate(subcommands)
     _add_provenance(subcommands)
+    add_predict(subcommands)
     return parser
 
 
