@@ -45,6 +45,23 @@ def with_defaults(section: str, **overrides) -> dict:
     return {**default_config()[section], **overrides}
 
 
+def model_settings(scales: list[str], time_bins: dict) -> dict:
+    """What model files record of the config: defaults, an atlas without files."""
+    config = default_config()
+    return {
+        "task": config["task"],
+        "rating_column": config["ratings"]["column"],
+        "rating_recording": config["ratings"]["recording"],
+        "space": {key: config[key] for key in ("space", "res", "den")},
+        "denoise": config["denoise"],
+        "alignment": config["alignment"],
+        "features": {**config["features"], "time_bins": time_bins},
+        "scales": scales,
+        "predict": {**config["predict"], "scale": next(iter(time_bins))},
+        "atlas": {"name": "test", "image": None, "labels": None, "subcortex": None},
+    }
+
+
 def study_spec(study: Path) -> DatasetSpec:
     """Where a simulated study's inputs are, the other settings the defaults."""
     fmriprep_dir = study / "derivatives" / "fmriprep"

@@ -21,7 +21,8 @@ LAYERS = [
     {"report"},
     {"simulation", "workflow"},
     {"steps"},
-    {"cli", "cli_predict"},
+    {"commands"},
+    {"cli"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 # Same-layer imports allowed in one direction: signals read BOLD through atlases.

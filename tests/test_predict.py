@@ -15,11 +15,12 @@ from workflow_runner import REPO, planned_jobs, run_workflow, study_config
 
 from painflow.analyses.predict import interval_offsets, out_of_sample_errors
 from painflow.cli import main
-from painflow.cli_predict import model_atlas
+from painflow.commands.predict import model_atlas
 from painflow.core.fileio import read_json, read_tsv, write_npz
 from painflow.model.metadata import (
     atlas_checksums,
     check_model_fits,
+    check_repetition_times,
     metadata_arrays,
     read_model,
 )
@@ -90,20 +91,21 @@ def test_model_refuses_another_person_atlas_space_and_tr(tmp_path):
     record, files = a_record(tmp_path)
     space = dict(record["space"])
     checksums = atlas_checksums(files)
-    check_model_fits(record, "m.npz", "01", checksums, space, [0.46])
+    check_model_fits(record, "m.npz", "01", checksums, space)
     with pytest.raises(ValueError, match="sub-01's, the data sub-02's"):
-        check_model_fits(record, "m.npz", "02", checksums, space, [0.46])
-    check_model_fits(record, "m.npz", "02", checksums, space, [0.46], True)
+        check_model_fits(record, "m.npz", "02", checksums, space)
+    check_model_fits(record, "m.npz", "02", checksums, space, True)
 
     (tmp_path / "other.nii.gz").write_bytes(b"another image")
     other = atlas_checksums({**files, "atlas_image": str(tmp_path / "other.nii.gz")})
     with pytest.raises(ValueError, match="atlas image differs from the model's atlas"):
-        check_model_fits(record, "m.npz", "01", other, space, [0.46])
+        check_model_fits(record, "m.npz", "01", other, space)
     fslr = {"space": "fsLR", "res": None, "den": "91k"}
     with pytest.raises(ValueError, match="space-MNI152NLin6Asym_res-2, the data are"):
-        check_model_fits(record, "m.npz", "01", checksums, fslr, [0.46])
+        check_model_fits(record, "m.npz", "01", checksums, fslr)
+    check_repetition_times(record, "m.npz", [0.46, 0.4600001])
     with pytest.raises(ValueError, match="repetition time 2.0 s is outside"):
-        check_model_fits(record, "m.npz", "01", checksums, space, [0.46, 2.0])
+        check_repetition_times(record, "m.npz", [0.46, 2.0])
 
 
 def test_atlas_found_relative_to_the_output_folder(tmp_path):

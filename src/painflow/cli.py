@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from painflow.cli_predict import add_predict
+from painflow.commands.predict import add_predict
 
 
 def _positive_int(text: str) -> int:

@@ -168,7 +168,6 @@ def check_model_fits(
     subject: str,
     checksums: dict,
     space: dict,
-    trs: list[float],
     allow_other_person: bool = False,
 ) -> None:
     """Refuse data a model was not made for, naming the mismatch.
@@ -185,16 +184,13 @@ def check_model_fits(
         :func:`atlas_checksums` of the atlas the data are parcellated with.
     space : dict
         ``space``, ``res``, ``den`` of the data.
-    trs : list of float
-        Repetition times of the runs to predict (s).
     allow_other_person : bool
         Accept another person's model.
 
     Raises
     ------
     ValueError
-        For another person (unless allowed), another atlas, another space,
-        or a repetition time outside the trained range.
+        For another person (unless allowed), another atlas or another space.
     """
     if str(record["subject"]) != str(subject) and not allow_other_person:
         raise ValueError(
@@ -209,6 +205,23 @@ def check_model_fits(
             f"{source}: the model was trained on data in {_space_name(trained)}, "
             f"the data are in {_space_name(given)}"
         )
+
+
+def check_repetition_times(record: dict, source: str, trs: list[float]) -> None:
+    """Refuse runs whose repetition time is outside the model's training range.
+
+    Parameters
+    ----------
+    record, source
+        As for :func:`check_model_fits`.
+    trs : list of float
+        Repetition times of the runs to predict (s).
+
+    Raises
+    ------
+    ValueError
+        Naming the first repetition time outside the range, and the range.
+    """
     low, high = record["tr_range"]
     outside = [
         tr

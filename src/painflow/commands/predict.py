@@ -11,19 +11,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from painflow.core.bids import bids_path, file_key
-from painflow.inputs.dataset import DatasetSpec, session_runs
 from painflow.model.metadata import (
     ATLAS_FILES,
     atlas_checksums,
     check_model_fits,
+    check_repetition_times,
     read_model,
 )
-from painflow.steps.features import edge_features
-from painflow.steps.predict import predict
-from painflow.steps.signals import extract_signals
-from painflow.workflow.predict import predict_paths
-from painflow.workflow.study import derivatives_root
 
 
 def add_predict(subcommands) -> None:
@@ -85,6 +79,12 @@ def run_predict(args: argparse.Namespace) -> None:
 
 def _predict_session(args: argparse.Namespace) -> None:
     """:func:`run_predict` without the translation of missing files."""
+    # Imported here so that other subcommands do not pay for nilearn's import.
+    from painflow.core.bids import file_key
+    from painflow.inputs.dataset import DatasetSpec, session_runs
+    from painflow.steps.predict import predict
+    from painflow.workflow.predict import predict_paths
+
     _, record = read_model(args.model)
     atlas = model_atlas(args.model, record, vars(args))
     space = {
@@ -101,16 +101,16 @@ def _predict_session(args: argparse.Namespace) -> None:
         check_derivatives=True,
         **space,
     )
-    runs = session_runs(spec, args.subject, args.session)
     check_model_fits(
         record,
         args.model,
         args.subject,
         atlas_checksums(atlas),
         space,
-        runs["tr"].tolist(),
         args.allow_other_person,
     )
+    runs = session_runs(spec, args.subject, args.session)
+    check_repetition_times(record, args.model, runs["tr"].tolist())
     features, qc_files = extract_session(runs, args, record, atlas)
     outputs = predict_paths(
         args.output, args.subject, args.session, record["atlas"]["name"]
@@ -175,6 +175,8 @@ def model_atlas(model: str, record: dict, given: dict) -> dict:
 
 def _recorded_file(model: str, location: str) -> Path | None:
     """A file recorded relative to the output folder above the model's sub-*."""
+    from painflow.workflow.study import derivatives_root
+
     try:
         root = Path(derivatives_root(str(Path(model).resolve())))
     except StopIteration:  # the model is outside a workflow's output folder
@@ -187,6 +189,10 @@ def extract_session(
     runs, args: argparse.Namespace, record: dict, atlas: dict
 ) -> tuple[list[str], list[str]]:
     """Run the workflow's extraction steps on each run; its features and QC files."""
+    from painflow.core.bids import bids_path
+    from painflow.steps.features import edge_features
+    from painflow.steps.signals import extract_signals
+
     subcortex = atlas["atlas_subcortex"] or record["atlas"]["subcortex"]
     features, qc_files = [], []
     for row in runs.itertuples():
