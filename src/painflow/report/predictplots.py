@@ -37,7 +37,7 @@ def plot_prediction(
     runs = list(dict.fromkeys(bins["run"].astype(str))) or [""]
     with matplotlib.rc_context(STYLE):
         figure, axes = new_figure(
-            1, len(runs), figsize=(2.8 * len(runs), 2.4), sharey=True, squeeze=False
+            1, len(runs), figsize=(3.4 * len(runs), 2.8), sharey=True, squeeze=False
         )
         for ax, run in zip(axes.flat, runs, strict=True):
             rows = bins[bins["run"].astype(str) == run]
@@ -62,8 +62,7 @@ def plot_prediction(
             ax.set_xlabel("time (min)")
         axes[0, 0].set_ylabel("pain")
         if not np.isnan(bins["predicted"].to_numpy(float)).all():
-            handles, labels = axes[0, 0].get_legend_handles_labels()
-            figure.legend(handles, labels, frameon=False, loc="upper right", ncol=3)
+            axes[0, 0].legend(frameon=False, fontsize=7)
         figure.suptitle(title)
         figure.tight_layout()
         save_figure(figure, path)
