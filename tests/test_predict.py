@@ -258,7 +258,7 @@ def test_cli_refuses_another_person_atlas_and_space(
     assert main([*mine, "--atlas-labels", str(edited)]) == 1
     assert "the atlas labels differs from the model's atlas" in capsys.readouterr().err
 
-    assert main([*mine, "--space", "fsLR", "--res", "", "--den", "91k"]) == 1
+    assert main([*mine, "--space", "fsLR", "--den", "91k"]) == 1
     error = capsys.readouterr().err
     assert "trained on data in space-MNI152NLin6Asym_res-6" in error
 

@@ -31,9 +31,15 @@ def add_predict(subcommands) -> None:
         "a figure, and metrics when the session has ratings (--bids-dir).",
     )
     parser.add_argument("model", metavar="MODEL.npz", help="the saved model")
-    parser.add_argument("--fmriprep-dir", required=True, metavar="DIR")
-    parser.add_argument("--subject", required=True, metavar="LABEL")
-    parser.add_argument("--session", required=True, metavar="LABEL")
+    parser.add_argument(
+        "--fmriprep-dir", required=True, metavar="DIR", help="fMRIPrep's outputs"
+    )
+    parser.add_argument(
+        "--subject", required=True, metavar="LABEL", help="whose session (no sub-)"
+    )
+    parser.add_argument(
+        "--session", required=True, metavar="LABEL", help="the session (no ses-)"
+    )
     parser.add_argument("--output", default=".", metavar="DIR", help="output folder")
     parser.add_argument(
         "--bids-dir", metavar="DIR", help="raw BIDS dataset with the session's ratings"
@@ -49,7 +55,8 @@ def add_predict(subcommands) -> None:
         parser.add_argument(
             f"--{entity}",
             metavar="LABEL",
-            help=f"{entity} entity (default: the model's)",
+            help=f"{entity} entity of the data (default: the model's; giving any "
+            "of --space, --res, --den replaces all three)",
         )
     parser.add_argument(
         "--level", type=float, metavar="P", help="interval coverage (default: model's)"
@@ -87,10 +94,15 @@ def _predict_session(args: argparse.Namespace) -> None:
 
     _, record = read_model(args.model)
     atlas = model_atlas(args.model, record, vars(args))
-    space = {
-        key: getattr(args, key) or record["space"][key]
-        for key in ("space", "res", "den")
-    }
+    space = data_space(args, record)
+    check_model_fits(
+        record,
+        args.model,
+        args.subject,
+        atlas_checksums(atlas),
+        space,
+        args.allow_other_person,
+    )
     fmriprep_dir = Path(args.fmriprep_dir)
     spec = DatasetSpec(
         bids_dir=Path(args.bids_dir) if args.bids_dir else fmriprep_dir,
@@ -100,14 +112,6 @@ def _predict_session(args: argparse.Namespace) -> None:
         subjects=(args.subject,),
         check_derivatives=True,
         **space,
-    )
-    check_model_fits(
-        record,
-        args.model,
-        args.subject,
-        atlas_checksums(atlas),
-        space,
-        args.allow_other_person,
     )
     runs = session_runs(spec, args.subject, args.session)
     check_repetition_times(record, args.model, runs["tr"].tolist())
@@ -132,6 +136,18 @@ def _predict_session(args: argparse.Namespace) -> None:
         metrics_out=outputs["metrics"] if args.bids_dir else None,
     )
     print(f"painflow predict: wrote {Path(outputs['predictions']).parent}")
+
+
+def data_space(args: argparse.Namespace, record: dict) -> dict:
+    """The data's ``space``, ``res``, ``den``: the model's unless any is given.
+
+    Given entities replace all three (those not given are None), so that
+    ``--space fsLR --den 91k`` names grayordinates without a ``res``.
+    """
+    keys = ("space", "res", "den")
+    if any(getattr(args, key) for key in keys):
+        return {key: getattr(args, key) or None for key in keys}
+    return {key: record["space"][key] for key in keys}
 
 
 def model_atlas(model: str, record: dict, given: dict) -> dict:
