@@ -25,6 +25,7 @@ from painflow.signals.extract import (
 from painflow.simulation.parameters import SimulationParameters
 from painflow.simulation.study import simulate_study
 from painflow.workflow.config import default_config
+from painflow.workflow.predict import config_settings
 
 # Quick settings for whole-workflow runs of the tiny study: its 4 sessions give a
 # prospective model of sessions 1-2 tested on 3-4, learning-curve sizes 1 and 2.
@@ -49,12 +50,7 @@ def model_settings(scales: list[str], time_bins: dict) -> dict:
     """What model files record of the config: defaults, an atlas without files."""
     config = default_config()
     return {
-        "task": config["task"],
-        "rating_column": config["ratings"]["column"],
-        "rating_recording": config["ratings"]["recording"],
-        "space": {key: config[key] for key in ("space", "res", "den")},
-        "denoise": config["denoise"],
-        "alignment": config["alignment"],
+        **config_settings(config),
         "features": {**config["features"], "time_bins": time_bins},
         "scales": scales,
         "predict": {**config["predict"], "scale": next(iter(time_bins))},

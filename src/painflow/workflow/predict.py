@@ -87,6 +87,29 @@ def atlas_location(path: str | None, output_dir: str | Path) -> str | None:
     return Path(path).name
 
 
+def config_settings(config: dict) -> dict:
+    """What model files record of a config, the atlas aside.
+
+    Returns
+    -------
+    dict
+        ``task``, ``rating_column``, ``rating_recording``, ``space`` (space,
+        res, den), ``denoise``, ``alignment``, ``features``, ``scales``
+        (``evaluation.scales``) and ``predict``.
+    """
+    return {
+        "task": config["task"],
+        "rating_column": config["ratings"]["column"],
+        "rating_recording": config["ratings"]["recording"],
+        "space": {key: config[key] for key in ("space", "res", "den")},
+        "denoise": config["denoise"],
+        "alignment": config["alignment"],
+        "features": config["features"],
+        "scales": config["evaluation"]["scales"],
+        "predict": config["predict"],
+    }
+
+
 def model_settings(study, subject: str) -> dict:
     """What a subject's model files record of the config (see ``model_metadata``).
 
@@ -98,24 +121,13 @@ def model_settings(study, subject: str) -> dict:
     Returns
     -------
     dict
-        ``task``, ``rating_column``, ``rating_recording``, ``space`` (space,
-        res, den), ``denoise``, ``alignment``, ``features``, ``scales``,
-        ``predict`` and ``atlas``
-        (name, file locations, and the subcortex setting when it is no file).
+        :func:`config_settings` and ``atlas``: its name, its files' locations
+        (:func:`atlas_location`) and the subcortex setting when it is no file.
     """
-    config = study.config
     files = study.atlas_inputs(subject)
     subcortex = files.get("atlas_subcortex")
     return {
-        "task": config["task"],
-        "rating_column": config["ratings"]["column"],
-        "rating_recording": config["ratings"]["recording"],
-        "space": {key: config[key] for key in ("space", "res", "den")},
-        "denoise": config["denoise"],
-        "alignment": config["alignment"],
-        "features": config["features"],
-        "scales": config["evaluation"]["scales"],
-        "predict": config["predict"],
+        **config_settings(study.config),
         "atlas": {
             "name": study.atlas,
             "image": atlas_location(files["atlas_image"], study.output_dir),
