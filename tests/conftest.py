@@ -25,6 +25,7 @@ from painflow.signals.extract import (
 from painflow.simulation.parameters import SimulationParameters
 from painflow.simulation.study import simulate_study
 from painflow.workflow.config import default_config
+from painflow.workflow.predict import config_settings
 
 # Quick settings for whole-workflow runs of the tiny study: its 4 sessions give a
 # prospective model of sessions 1-2 tested on 3-4, learning-curve sizes 1 and 2.
@@ -43,6 +44,18 @@ def rng():
 def with_defaults(section: str, **overrides) -> dict:
     """A config section with the schema's defaults, some of them replaced."""
     return {**default_config()[section], **overrides}
+
+
+def model_settings(scales: list[str], time_bins: dict) -> dict:
+    """What model files record of the config: defaults, an atlas without files."""
+    config = default_config()
+    return {
+        **config_settings(config),
+        "features": {**config["features"], "time_bins": time_bins},
+        "scales": scales,
+        "predict": {**config["predict"], "scale": next(iter(time_bins))},
+        "atlas": {"name": "test", "image": None, "labels": None, "subcortex": None},
+    }
 
 
 def study_spec(study: Path) -> DatasetSpec:

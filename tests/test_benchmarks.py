@@ -79,3 +79,12 @@ def test_individual_parcellation_benchmark_subsamples_faithfully():
     assert rand_index > 0.3
     for stage in ("maps", "edge map", "parcels"):
         assert re.search(rf"^{stage}\s+[\d.]+ s\s+peak", output, re.MULTILINE)
+
+
+def test_prediction_interval_benchmark_prints_its_coverage():
+    output = run_quick("predict_coverage.py")
+    for scale in ("volume", "1min"):
+        coverage = printed_number(
+            rf"90% intervals, {scale}: mean coverage (\S+)", output
+        )
+        assert 0.5 < coverage <= 1

@@ -222,13 +222,15 @@ def test_an_evaluation_scale_of_time_bins_that_are_not_configured_is_rejected():
         check_config(config)
     config["evaluation"]["scales"] = ["30s", "run"]
     config["importance"]["scale"] = "30s"
+    config["predict"]["scale"] = "30s"
     check_config(config)
 
 
+@pytest.mark.parametrize("key", ["importance", "predict"])
 @pytest.mark.parametrize("scale", ["run", "session", "10min"])
-def test_importance_scale_must_be_a_time_bin_scale(scale):
-    with pytest.raises(ValueError, match=f"importance.scale is '{scale}'") as error:
-        check_config(a_config(importance={"scale": scale}))
+def test_importance_and_predict_scales_must_be_time_bin_scales(key, scale):
+    with pytest.raises(ValueError, match=f"{key}.scale is '{scale}'") as error:
+        check_config(a_config(**{key: {"scale": scale}}))
     assert "features.time_bins (1min, 2min, 5min)" in str(error.value)
 
 

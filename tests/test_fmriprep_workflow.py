@@ -28,6 +28,7 @@ PER_SESSION_RULES = {
     "extract_signals",
     "edge_features",
     "prospective",
+    "predict",
     "glm_session",
 }
 
@@ -167,6 +168,9 @@ def test_a_new_session_runs_only_what_it_needs(raw_run):
     assert "04" in set(predictions["session"])
     prospective = out / "sub-01/ses-04/decoding/sub-01_ses-04_atlas-AAL_prospective.tsv"
     assert not pd.read_csv(prospective, sep="\t").empty
+    # The session that arrived is scored by the model of the sessions before it.
+    scored = out / "sub-01/ses-04/decoding/sub-01_ses-04_atlas-AAL_desc-predict"
+    assert not pd.read_csv(f"{scored}_predictions.tsv", sep="\t").empty
 
 
 def test_snakemake_lint_is_clean_when_running_fmriprep(raw_run, tmp_path):

@@ -21,6 +21,7 @@ LAYERS = [
     {"report"},
     {"simulation", "workflow"},
     {"steps"},
+    {"commands"},
     {"cli"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
@@ -39,9 +40,7 @@ MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
 def layer(module: str) -> str:
     """The subpackage (or top-level module) a module belongs to."""
     parts = module.split(".")
-    name = parts[1] if len(parts) > 1 else parts[0]
-    # The command line's modules of one command each (cli_<command>) are its layer.
-    return "cli" if name.startswith("cli_") else name
+    return parts[1] if len(parts) > 1 else parts[0]
 
 
 def imported_modules(module: str) -> set[str]:

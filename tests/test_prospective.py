@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import with_defaults
+from conftest import model_settings, with_defaults
 
 from painflow.analyses.metrics import METRIC_COLUMNS
 from painflow.analyses.prospective import (
@@ -15,6 +15,9 @@ from painflow.analyses.prospective import (
 )
 from painflow.core.fileio import read_npz, read_tsv, write_json, write_npz
 from painflow.model.crossval import fit_with_inner_selection, predict_runs, training_set
+from painflow.model.decoder import LassoPCR
+from painflow.model.metadata import read_model
+from painflow.signals.edges import predict_volumes
 from painflow.steps.prospective import (
     PROSPECTIVE_COLUMNS,
     prospective,
@@ -34,6 +37,14 @@ def plain_fit(runs, sessions):
     X, y, groups = training_set([run for run in runs if run.session in sessions])
     everything = np.arange(len(y))
     return fit_with_inner_selection(X @ X.T, X, y, groups, everything, None)
+
+
+def plain_inner_prediction(runs, session, run, model):
+    """A run's predictions by LassoPCR of the other first sessions at the model's k."""
+    others = [r for r in runs if r.session in ORDER[:4] and r.session != session]
+    X, y, _ = training_set(others)
+    fitted = LassoPCR(n_components=model.n_components).fit(X, y)
+    return predict_volumes(run.arrays["zscored"], fitted.coef_, fitted.intercept_)
 
 
 def test_split_tests_exactly_the_sessions_after_the_first_ones():
@@ -126,9 +137,12 @@ def test_split_model_trains_on_the_first_sessions_in_scan_order(files):
     prospective_model(
         every["features"],
         every["units"],
+        every["qc_files"],
         ORDER[:4],
         "02",
         None,
+        model_settings(SCALES, TIME_BINS),
+        {},
         str(model_path),
     )
     saved = read_npz(model_path)
@@ -139,6 +153,18 @@ def test_split_model_trains_on_the_first_sessions_in_scan_order(files):
     assert int(saved["n_components"]) == expected.n_components
     by_label = plain_fit(features, sorted(ORDER)[:4])
     assert not np.allclose(saved["edge_weights"], by_label.coef)
+    # Its errors: each training session predicted by the others at the chosen k.
+    _, record = read_model(model_path)
+    assert record["training_sessions"] == ORDER[:4]
+    errors = [
+        run.arrays["rating"] - plain_inner_prediction(features, session, run, expected)
+        for session in ORDER[:4]
+        for run in features
+        if run.session == session
+    ]
+    np.testing.assert_allclose(
+        record["errors_by_scale"]["volume"], np.concatenate(errors), atol=1e-8
+    )
 
     tables, predictions = [], []
     for session in ORDER[4:]:

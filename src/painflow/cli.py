@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from painflow.cli_atlas import add_atlas
+from painflow.commands.atlas import add_atlas
+from painflow.commands.predict import add_predict
 
 
 def _positive_int(text: str) -> int:
@@ -268,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_simulate(subcommands)
     _add_provenance(subcommands)
     add_atlas(subcommands)
+    add_predict(subcommands)
     return parser
 
 

@@ -13,6 +13,7 @@ from painflow.workflow.glm import (
     session_record,
 )
 from painflow.workflow.groupmodel import other_people_runs
+from painflow.workflow.predict import model_settings, predict_paths
 from painflow.workflow.study import Study, derivatives_root
 
 # Discovery, units, sizes and every path: built once, before any job.
@@ -192,3 +193,18 @@ def other_people_run_files(suffix, extension):
         return STUDY.run_files(rows, suffix, extension)
 
     return files
+
+
+def subject_atlas(wildcards):
+    """The atlas files of the job's subject (image, regions, subcortex)."""
+    return STUDY.atlas_inputs(wildcards.subject)
+
+
+def subject_model_settings(wildcards):
+    """Params function: what the job's subject's model files record of the config."""
+    return model_settings(STUDY, wildcards.subject)
+
+
+def predict_outputs(name):
+    """An output of one session's prediction (``predict_paths``)."""
+    return predict_paths(STUDY.output_dir, atlas=STUDY.atlas)[name]

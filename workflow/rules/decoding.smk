@@ -1,7 +1,9 @@
 rule fit_decoder:
     """Nested leave-one-session-out LASSO-PCR for one subject, and its all-sessions model."""
     input:
+        unpack(subject_atlas),
         features=subject_run_files("edges", ".npz"),
+        qc=subject_run_files("timeseries", ".json"),
     output:
         predictions=STUDY.output("predictions", ".tsv"),
         folds=STUDY.output("folds", ".tsv"),
@@ -20,9 +22,10 @@ rule fit_decoder:
         mem_mb=lambda wildcards, attempt: 6000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
     params:
-        units=run_units("features"),
+        units=run_units("features", "qc"),
         max_components=config["decoder"]["max_components"],
         importance_scale=config["importance"]["scale"],
+        settings=subject_model_settings,
     script:
         "../../scripts/fit_decoder.py"
 

@@ -3,7 +3,9 @@ if STUDY.prospective.mode == "split":
     rule prospective_model:
         """Train the prospective model once, on the first sessions in scan order."""
         input:
+            unpack(subject_atlas),
             features=run_files_in(prospective_training_sessions, "edges", ".npz"),
+            qc=run_files_in(prospective_training_sessions, "timeseries", ".json"),
         output:
             model=STUDY.output("model", ".npz", desc="prospective"),
         log:
@@ -15,9 +17,10 @@ if STUDY.prospective.mode == "split":
             mem_mb=lambda wildcards, attempt: 4000 * attempt,
             runtime=lambda wildcards, attempt: 30 * attempt,
         params:
-            units=run_units("features"),
+            units=run_units("features", "qc"),
             training_sessions=prospective_training_sessions,
             max_components=config["decoder"]["max_components"],
+            settings=subject_model_settings,
         script:
             "../../scripts/prospective_model.py"
 

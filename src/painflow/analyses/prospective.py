@@ -23,6 +23,7 @@ from painflow.model.crossval import (
     predict_runs,
     training_set,
 )
+from painflow.model.dual import gram_fit
 
 MODES = ("split", "expanding")
 # Inner leave-one-session-out needs two training sessions.
@@ -200,3 +201,40 @@ def predict_session(
     if not held_out:
         return pd.DataFrame(columns=list(PREDICTION_COLUMNS))
     return predict_runs(held_out, model, fold)
+
+
+def inner_predictions(
+    runs: list[RunFeatures], sessions: list[str], n_components: int
+) -> pd.DataFrame:
+    """Each training session predicted by a model of the other training sessions.
+
+    The models have the number of components chosen for the model of all the
+    training sessions, so the predictions are those of the inner
+    leave-one-session-out loop at that choice: out of sample for every
+    session, the source of the prospective model's prediction intervals.
+
+    Parameters
+    ----------
+    runs : list of RunFeatures
+        Included runs; those of other sessions are ignored.
+    sessions : list of str
+        The training sessions with usable runs (at least two).
+    n_components : int
+        The chosen number of components.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per-volume predictions (``PREDICTION_COLUMNS``), fold ``inner-<session>``.
+    """
+    training = [run for run in runs if run.session in set(sessions)]
+    X, y, groups = training_set(training)
+    gram = X @ X.T
+    tables = []
+    for session in sessions:
+        coef, intercept = gram_fit(
+            gram, X, y, np.flatnonzero(groups != session), n_components
+        )
+        model = FittedModel(coef, intercept, n_components, np.empty(0))
+        tables.append(predict_session(training, model, session, f"inner-{session}"))
+    return pd.concat(tables, ignore_index=True)

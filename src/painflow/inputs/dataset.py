@@ -522,3 +522,61 @@ def orders_by_subject(table: pd.DataFrame) -> dict[str, list[str]]:
         subject: rows["session"].tolist()
         for subject, rows in table.groupby("subject", sort=False)
     }
+
+
+def session_runs(spec: DatasetSpec, subject: str, session: str) -> pd.DataFrame:
+    """The runs of one session, found in the fMRIPrep folder (to predict them).
+
+    Ratings are looked for in the raw BIDS folder when ``spec.bids_dir`` is
+    not the fMRIPrep folder; the repetition time is read beside the raw BOLD
+    there, else from fMRIPrep's sidecar of the preprocessed BOLD.
+
+    Parameters
+    ----------
+    spec : DatasetSpec
+        ``bids_dir`` (the fMRIPrep folder when there is no raw dataset),
+        ``fmriprep_dir``, task, space entities and recording.
+    subject, session : str
+        Labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run, in run order: ``run``, ``bold``, ``confounds``,
+        ``ratings`` (None without a raw dataset) and ``tr``.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming what is missing: the session's preprocessed BOLD in the space,
+        a confounds table, or (with a raw dataset) a rating recording.
+    """
+    with_ratings = spec.bids_dir != spec.fmriprep_dir
+    entities = {"subject": subject, "session": session, "task": spec.task}
+    pattern = preproc_bold_path(spec, {**entities, "run": "*"})
+    found = sorted(pattern.parent.glob(pattern.name), key=lambda p: natural_key(p.name))
+    if not found:
+        raise FileNotFoundError(
+            f"{pattern.parent}: no preprocessed BOLD of task '{spec.task}' "
+            f"named {pattern.name}"
+        )
+    rows = []
+    for bold in found:
+        run = {**entities, "run": parse_entities(bold)["run"]}
+        raw = bids_path(spec.bids_dir, run, "bold", ".nii.gz")
+        row = {"bold_raw": raw if with_ratings else bold, **fmriprep_outputs(spec, run)}
+        check_derivatives(row)
+        ratings = ratings_path(spec, run) if with_ratings else None
+        if ratings is not None and not ratings.exists():
+            raise FileNotFoundError(f"{ratings}: no rating recording for {bold}")
+        tr_source = (spec.bids_dir, raw) if with_ratings else (spec.fmriprep_dir, bold)
+        rows.append(
+            {
+                "run": run["run"],
+                "bold": bold,
+                "confounds": row["confounds"],
+                "ratings": ratings,
+                "tr": repetition_time(*tr_source),
+            }
+        )
+    return pd.DataFrame(rows)

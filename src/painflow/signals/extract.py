@@ -28,6 +28,12 @@ from painflow.signals.scrubbing import CleanedSeries, clean_series
 # parameters with rotations as arc lengths, all in mm.
 MOTION_SUMMARIES = ("fd", *MOTION_COLUMNS)
 PAIR_COLUMNS = ("volume", "time", "rating", *MOTION_SUMMARIES)
+RATING_SUMMARIES = {
+    "rating_min": np.min,
+    "rating_max": np.max,
+    "rating_mean": np.mean,
+    "rating_sd": np.std,
+}
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,8 @@ def extract_run(
     table : pandas.DataFrame
         One row per retained volume of the analysis window: ``volume`` (BOLD
         index), ``time`` (its midpoint, s), ``rating`` (at ``time`` minus the
-        delay), ``fd`` and the six motion parameters (``MOTION_SUMMARIES``, mm),
+        delay; NaN for a run without a recording, ``files.ratings`` None),
+        ``fd`` and the six motion parameters (``MOTION_SUMMARIES``, mm),
         then one column per region. Empty when the run is
         left out.
     qc : dict
@@ -106,9 +113,8 @@ def extract_run(
         used per mask (``n_compcor_wm``, ``n_compcor_csf``,
         ``n_compcor_combined``).
     """
-    recording = read_recording(files.ratings, rating_column)
     run = _parcellate_and_censor(files, tr, atlas, denoise, align)
-    ratings = aligned_ratings(recording, run.pairs, tr)
+    ratings = _window_ratings(files.ratings, rating_column, run.pairs, tr)
     qc = _run_qc(run.found, run.window, ratings, run.pairs, tr, denoise)
     qc.update(compcor_counts(run.regressors, files.confounds, denoise))
     if not qc["included"]:
@@ -162,6 +168,15 @@ def extract_rest_run(
     if not qc["included"]:
         return pd.DataFrame(columns=["volume", "time", "fd", *atlas.names]), qc
     return _kept_volumes(run, tr, denoise, atlas.names)[0], qc
+
+
+def _window_ratings(
+    path: Path | None, rating_column: str, pairs, tr: float
+) -> np.ndarray:
+    """The rating of each window volume; NaN without a recording (to predict)."""
+    if path is None:
+        return np.full(len(pairs.bold_volumes), np.nan)
+    return aligned_ratings(read_recording(path, rating_column), pairs, tr)
 
 
 @dataclass(frozen=True)
@@ -266,12 +281,11 @@ def _run_qc(
     """Quality measures of a rating run and the decision to include it."""
     qc = _censoring_qc(found, window, pairs, tr, denoise)
     included = qc.pop("included"), qc.pop("reason")
+    rated = not np.isnan(ratings).all()
     qc.update(
         {
-            "rating_min": round(float(ratings.min()), 6),
-            "rating_max": round(float(ratings.max()), 6),
-            "rating_mean": round(float(ratings.mean()), 6),
-            "rating_sd": round(float(ratings.std()), 6),
+            name: round(float(summary(ratings)), 6) if rated else None
+            for name, summary in RATING_SUMMARIES.items()
         }
     )
     qc["included"], qc["reason"] = included

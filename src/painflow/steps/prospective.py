@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 
 from painflow.analyses.metrics import add_time_bins, metrics_table
+from painflow.analyses.predict import model_metadata
 from painflow.analyses.prospective import (
     fit_on_sessions,
+    inner_predictions,
     predict_session,
     prospective_predictions,
 )
@@ -29,9 +31,12 @@ PROSPECTIVE_COLUMNS = ("test_session", "n_train_sessions", "scale", "r")
 def prospective_model(
     features: list[str],
     units: dict,
+    qc_files: list[str],
     training_sessions: list[str],
     subject: str,
     max_components: int | None,
+    settings: dict,
+    atlas_files: dict,
     model_out: str,
 ) -> None:
     """Train the split design's one model on the first sessions in scan order.
@@ -42,25 +47,43 @@ def prospective_model(
         Run features of the training sessions.
     units : dict
         Name (file_key) of each file to its run's ``session`` and ``run`` labels.
+    qc_files : list of str
+        QC sidecars of the training sessions' runs.
     training_sessions : list of str
         The first ``prospective.train_sessions`` sessions in scan order.
     subject : str
         Subject label (for messages).
     max_components : int or None
         Upper limit of the number of components.
+    settings, atlas_files : dict
+        What the model's metadata records
+        (:func:`painflow.analyses.predict.model_metadata`); its errors are
+        those of the inner leave-one-session-out predictions at the chosen
+        number of components (:func:`painflow.analyses.prospective.inner_predictions`).
     model_out : str
-        Destination ``.npz``: the model's arrays (as ``model.npz``) and
-        ``train_sessions``, the sessions with usable runs it was trained on.
+        Destination ``.npz``: the model's arrays (as ``model.npz``),
+        ``train_sessions``, the sessions with usable runs it was trained on,
+        and its metadata.
     """
     loaded = load_subject_features(features, units)
     try:
         model, used = fit_on_sessions(loaded, training_sessions, max_components)
     except ValueError as error:
         raise ValueError(f"sub-{subject}: {error}") from error
+    metadata = model_metadata(
+        subject,
+        settings,
+        atlas_files,
+        inner_predictions(loaded, used, model.n_components),
+        run_windows(qc_files, units),
+        used,
+        "inner leave-one-session-out at the chosen number of components",
+    )
     write_npz(
         model_out,
         **model_arrays(model, loaded[0].arrays["region_names"]),
         train_sessions=np.array(used, dtype=str),
+        **metadata,
     )
 
 

@@ -20,7 +20,7 @@ from painflow.signals.extract import (
 def extract_signals(
     bold: str,
     confounds: str,
-    ratings: str,
+    ratings: str | None,
     atlas_image: str,
     atlas_labels: str | None,
     atlas_subcortex: str,
@@ -36,7 +36,8 @@ def extract_signals(
     Parameters
     ----------
     bold, confounds, ratings : str
-        fMRIPrep's preprocessed BOLD and confounds, and the rating recording.
+        fMRIPrep's preprocessed BOLD and confounds, and the rating recording
+        (None: a run to predict without ratings; its ratings are NaN).
     atlas_image, atlas_labels : str
         The atlas label image (NIfTI or dlabel) and its TSV (None: the
         dlabel's own names).
@@ -54,7 +55,11 @@ def extract_signals(
     """
     atlas = load_configured_atlas(atlas_image, atlas_labels, atlas_subcortex)
     table, qc = extract_run(
-        RunFiles(bold=Path(bold), confounds=Path(confounds), ratings=Path(ratings)),
+        RunFiles(
+            bold=Path(bold),
+            confounds=Path(confounds),
+            ratings=Path(ratings) if ratings is not None else None,
+        ),
         tr=tr,
         atlas=atlas,
         denoise=DenoiseSettings(**denoise),
@@ -65,7 +70,7 @@ def extract_signals(
         warnings.warn(f"{bold}: run left out: {qc['reason']}", stacklevel=1)
     qc.update(
         {
-            "Sources": [str(bold), str(confounds), str(ratings)],
+            "Sources": [str(path) for path in (bold, confounds, ratings) if path],
             "Atlas": str(atlas_image),
             "RegionNames": atlas.names,
             "RegionNetworks": atlas.regions["network"].tolist(),

@@ -139,7 +139,7 @@ def check_scales(config: dict) -> None:
     ValueError
         When a time-bin scale takes the name of a built-in scale (``run``,
         ``session``), ``evaluation.scales`` names a scale that is neither, or
-        ``importance.scale`` is not a time-bin scale.
+        ``importance.scale`` or ``predict.scale`` is not a time-bin scale.
     """
     time_bins = list(config["features"]["time_bins"])
     known = f"the keys of features.time_bins ({', '.join(time_bins)})"
@@ -159,12 +159,12 @@ def check_scales(config: dict) -> None:
             f"evaluation.scales names {', '.join(unknown)}, which is neither one of "
             f"{known} nor a built-in scale ({', '.join(BUILT_IN_SCALES)})"
         )
-    scale = config["importance"]["scale"]
-    if scale not in time_bins:
-        raise ValueError(
-            f"importance.scale is {scale!r}; it must be a time-bin scale, one of "
-            f"{known}"
-        )
+    for key in ("importance", "predict"):
+        scale = config[key]["scale"]
+        if scale not in time_bins:
+            raise ValueError(
+                f"{key}.scale is {scale!r}; it must be a time-bin scale, one of {known}"
+            )
 
 
 def check_band_pass(denoise: dict) -> None:

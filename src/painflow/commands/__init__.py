@@ -1,0 +1,1 @@
+"""The subcommands of ``painflow`` that have more than a few lines of their own."""
