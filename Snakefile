@@ -65,6 +65,7 @@ include: "workflow/rules/importance.smk"
 include: "workflow/rules/nuisance.smk"
 include: "workflow/rules/glm.smk"
 include: "workflow/rules/groupmodel.smk"
+include: "workflow/rules/plan.smk"
 
 
 if STUDY.rest_test:

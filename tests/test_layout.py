@@ -21,6 +21,7 @@ LAYERS = [
     {"report"},
     {"simulation", "workflow"},
     {"steps"},
+    {"cli_plan"},  # a subcommand of its own, below the parser
     {"cli"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from painflow.cli_plan import add_plan as _add_plan
+
 
 def _positive_int(text: str) -> int:
     value = int(text)
@@ -120,6 +122,16 @@ def _add_signal_options(parser: argparse.ArgumentParser) -> None:
         metavar="F",
         help="head motion grows with pain by this factor (0: independent)",
     )
+    signal.add_argument(
+        "--session-pattern-sd",
+        type=_non_negative_float,
+        nargs="+",
+        default=[],
+        metavar="F",
+        help="how much the pain signal's pattern varies from session to session, "
+        "one value per subject (cycled): e.g. 0 1.5 makes subject 01's learning "
+        "curve saturate early and subject 02's late (default: no variation)",
+    )
 
 
 def _add_individual_options(parser: argparse.ArgumentParser) -> None:
@@ -215,6 +227,7 @@ def _signal_parameters(args: argparse.Namespace):
         shared_signal_regions=args.shared_signal_regions,
         motion_pain_coupling=args.motion_pain_coupling,
         rest_signal_scale=args.rest_signal_scale,
+        session_pattern_sd=tuple(args.session_pattern_sd),
     )
 
 
@@ -265,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_simulate(subcommands)
     _add_provenance(subcommands)
+    _add_plan(subcommands)
     return parser
 
 
