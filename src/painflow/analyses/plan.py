@@ -23,6 +23,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from painflow.analyses.learningcurve import LEARNING_CURVE_COLUMNS
 from painflow.analyses.metrics import hierarchical_draws
 from painflow.analyses.plansettings import PlanSettings
 from painflow.core.bids import natural_key
@@ -390,6 +391,11 @@ def _target_note(params: np.ndarray, settings: PlanSettings) -> str:
     return note
 
 
+def missing_columns(table: pd.DataFrame) -> list[str]:
+    """The learning curve's columns a table lacks."""
+    return sorted(set(LEARNING_CURVE_COLUMNS) - set(table.columns))
+
+
 def plan_table(table: pd.DataFrame, settings: PlanSettings, seed: int) -> pd.DataFrame:
     """The plan of every scale of a person's learning curve.
 
@@ -409,11 +415,9 @@ def plan_table(table: pd.DataFrame, settings: PlanSettings, seed: int) -> pd.Dat
         ``PLAN_COLUMNS`` (:func:`plan_scale`), scales in the table's order;
         scales with no r at all (``session``: one unit per session) have no rows.
     """
-    missing = {"n_train_sessions", "repeat", "test_session", "scale", "r"} - set(
-        table.columns
-    )
+    missing = missing_columns(table)
     if missing:
-        raise ValueError(f"learning-curve table lacks columns {sorted(missing)}")
+        raise ValueError(f"learning-curve table lacks columns {missing}")
     tables = []
     for scale in pd.unique(table["scale"]):
         sizes, values = curve_values(table, scale)

@@ -84,9 +84,8 @@ def _plot_scale(ax, rows: pd.DataFrame, target_r: float) -> None:
 
 
 def needed_sessions(rows: pd.DataFrame, target_r: float) -> str:
-    """``r >= target: S [low, high] sessions`` of a scale's plan rows."""
+    """``sessions to r T: S [low, high]`` of a scale's plan rows."""
     needed = rows[rows["quantity"] == "sessions_to_target"].iloc[0]
     interval = ", ".join(format_sessions(needed[k]) for k in ("ci_low", "ci_high"))
-    return (
-        f"r {target_r:g}: {format_sessions(needed['estimate'])} sessions [{interval}]"
-    )
+    estimate = format_sessions(needed["estimate"])
+    return f"sessions to r {target_r:g}: {estimate} [{interval}]"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from painflow.analyses.plan import plan_table
+from painflow.analyses.plan import missing_columns, plan_table
 from painflow.analyses.plansettings import PlanSettings
 from painflow.core.fileio import read_tsv, write_tsv
 from painflow.report.planplots import plot_plan
@@ -25,13 +25,9 @@ def read_learning_curve(path: str | Path) -> pd.DataFrame:
     if not Path(path).is_file():
         raise ValueError(f"{path}: no such learning-curve table")
     table = read_tsv(path, dtype=LEARNING_CURVE_TYPES)
-    missing = {"n_train_sessions", "repeat", "test_session", "scale", "r"} - set(
-        table.columns
-    )
+    missing = missing_columns(table)
     if missing:
-        raise ValueError(
-            f"{path} is not a learning-curve table: no column {sorted(missing)}"
-        )
+        raise ValueError(f"{path} is not a learning-curve table: no column {missing}")
     return table
 
 
