@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from painflow.analyses.learningcurve import LEARNING_CURVE_COLUMNS
-from painflow.analyses.metrics import hierarchical_draws
+from painflow.analyses.metrics import hierarchical_draws, nanmean_rows
 from painflow.analyses.plansettings import PlanSettings
 from painflow.core.bids import natural_key
 from painflow.core.stats import CONFIDENCE_PERCENTILES, percentile_interval
@@ -224,11 +224,12 @@ def curve_values(table: pd.DataFrame, scale: str) -> tuple[np.ndarray, np.ndarra
     rows = table[table["scale"] == scale]
     sizes = np.sort(rows["n_train_sessions"].unique()).astype(int)
     sessions = sorted(rows["test_session"].unique(), key=natural_key)
+    position = {session: i for i, session in enumerate(sessions)}
     repeats = np.sort(rows["repeat"].unique())
     values = np.full((sizes.size, len(sessions), repeats.size), np.nan)
     values[
         np.searchsorted(sizes, rows["n_train_sessions"]),
-        [sessions.index(session) for session in rows["test_session"]],
+        rows["test_session"].map(position).to_numpy(),
         np.searchsorted(repeats, rows["repeat"]),
     ] = rows["r"].to_numpy(dtype=float)
     return sizes, values
@@ -259,17 +260,8 @@ def bootstrap_curves(
     flat = values.reshape(n_sizes, -1)
     curves = np.empty((n_resamples, n_sizes))
     for size in range(n_sizes):
-        curves[:, size] = _nan_mean(flat[size][draws])
+        curves[:, size] = nanmean_rows(flat[size][draws])
     return curves
-
-
-def _nan_mean(values: np.ndarray) -> np.ndarray:
-    """Mean over the last axis of the finite values; NaN where there are none."""
-    finite = np.isfinite(values)
-    counts = finite.sum(axis=-1)
-    totals = np.where(finite, values, 0.0).sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, totals / counts, np.nan)
 
 
 def plan_scale(
@@ -300,7 +292,7 @@ def plan_scale(
         target within ``max_sessions``; no interval).
     """
     n_sessions = values.shape[1]
-    observed = _nan_mean(values.reshape(values.shape[0], -1))
+    observed = nanmean_rows(values.reshape(values.shape[0], -1))
     point = fit_power_law(sizes, observed)
     if np.isnan(point[0]):
         note = f"fewer than {MIN_SIZES_TO_FIT} training sizes with an r: no fit"
