@@ -22,7 +22,7 @@ def add_plan(subcommands) -> None:
         "person's learning curve (OUTPUT_DIR/sub-*/decoding/*_learningcurve.tsv "
         "of a workflow run, or one such table) at each scale, with a bootstrap "
         "over held-out sessions and repeats, and print the sessions needed to "
-        "reach the target r and the gain of more sessions, with 95%% intervals: "
+        "reach the target r and the gain of more sessions, with 95% intervals: "
         "the workflow's plan tables, for other settings.",
     )
     parser.add_argument(
@@ -31,7 +31,11 @@ def add_plan(subcommands) -> None:
     parser.add_argument("--subject", metavar="S", help="only this subject")
     parser.add_argument("--scale", metavar="SCALE", help="only this scale (1min...)")
     parser.add_argument(
-        "--target-r", type=float, default=defaults.target_r, metavar="R"
+        "--target-r",
+        type=float,
+        default=defaults.target_r,
+        metavar="R",
+        help="the within-session r to reach",
     )
     parser.add_argument(
         "--extra",
@@ -41,7 +45,11 @@ def add_plan(subcommands) -> None:
         help="gain of K more sessions",
     )
     parser.add_argument(
-        "--n-bootstrap", type=int, default=defaults.n_bootstrap, metavar="N"
+        "--n-bootstrap",
+        type=int,
+        default=defaults.n_bootstrap,
+        metavar="N",
+        help="resamples of sessions and repeats (0: no intervals)",
     )
     parser.add_argument(
         "--max-sessions",
