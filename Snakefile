@@ -66,6 +66,7 @@ include: "workflow/rules/nuisance.smk"
 include: "workflow/rules/glm.smk"
 include: "workflow/rules/groupmodel.smk"
 include: "workflow/rules/predict.smk"
+include: "workflow/rules/plan.smk"
 
 
 if STUDY.rest_test:

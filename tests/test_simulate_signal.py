@@ -2,6 +2,7 @@
 a univariate pain response, motion that covaries with pain, and rest runs."""
 
 import dataclasses
+import pathlib
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from painflow.simulation.generative import (
     simulate_run,
 )
 from painflow.simulation.parameters import SimulationParameters
-from painflow.simulation.study import simulate_study
+from painflow.simulation.study import session_signal_weights, simulate_study
 
 TR, N_VOLUMES = 2.0, 300
 
@@ -159,3 +160,71 @@ def test_cli_passes_the_signal_options(tmp_path, capsys):
     assert truth["rest"]["signal_scale"] == 0.0
     one, two = (truth["subjects"][s]["signal_region_indices"] for s in ("01", "02"))
     assert len(set(one) & set(two)) == 2
+
+
+def test_session_pattern_scales_each_signal_regions_coupling(atlas):
+    params = SimulationParameters(session_pattern_sd=(0.0, 1.5))
+    assert params.session_pattern_of(1) == 0.0
+    assert params.session_pattern_of(4) == 1.5  # cycled over subjects
+    assert session_signal_weights(params, 0, 1, 1) is None
+    weights = session_signal_weights(params, 0, 2, 1)
+    assert weights.shape == (params.n_signal_regions,)
+    assert not np.allclose(weights, session_signal_weights(params, 0, 2, 2))
+    subject = draw_subject(
+        atlas, "02", draw_signal_regions(atlas, 1, params, 0)[0], seeded_rng(0), params
+    )
+
+    def bold(signal_weights):
+        run = simulate_run(
+            atlas,
+            subject,
+            50.0,
+            seeded_rng(0, 1),
+            N_VOLUMES,
+            TR,
+            params,
+            signal_weights,
+        )
+        return run.bold.astype(float)
+
+    plain = bold(None)
+    np.testing.assert_array_equal(plain, bold(np.ones(params.n_signal_regions)))
+    changed = bold(weights) - plain
+    in_signal = np.isin(atlas.voxel_regions, subject.signal_rows)
+    assert np.abs(changed[:, ~in_signal]).max() < 1e-3
+    assert np.abs(changed[:, in_signal]).max() > 1.0
+    with pytest.raises(ValueError, match="session_pattern_sd"):
+        SimulationParameters(session_pattern_sd=(-1.0,))
+
+
+def test_session_pattern_changes_only_the_subjects_given_one(tmp_path):
+    kwargs = dict(n_subjects=2, n_sessions=2, n_runs=1, n_volumes=30, seed=0)
+    simulate_study(tmp_path / "plain", **kwargs)
+    varied = SimulationParameters(session_pattern_sd=(0.0, 1.0))
+    truth = simulate_study(tmp_path / "varied", parameters=varied, **kwargs)
+    plain, other = all_bytes(tmp_path / "plain"), all_bytes(tmp_path / "varied")
+    assert set(plain) == set(other)
+    changed = {name for name in plain if plain[name] != other[name]} - {
+        pathlib.Path("ground_truth.json")
+    }
+    assert changed
+    # sub-02's images, and the confounds (global signal, DVARS) read from them
+    assert all("sub-02_" in name.name for name in changed)
+    assert all(
+        name.name.endswith(("bold.nii.gz", "timeseries.tsv")) for name in changed
+    )
+    assert truth["parameters"]["session_pattern_sd"] == [0.0, 1.0]
+
+
+def test_cli_passes_the_session_pattern(tmp_path):
+    out = tmp_path / "cli"
+    cli.main(
+        [
+            "simulate",
+            str(out),
+            *("--subjects", "2", "--sessions", "1", "--runs", "1"),
+            *("--volumes", "20", "--session-pattern-sd", "0", "1.5"),
+        ]
+    )
+    truth = read_json(out / "ground_truth.json")
+    assert truth["parameters"]["session_pattern_sd"] == [0.0, 1.5]

@@ -237,7 +237,14 @@ def test_log_and_benchmark_paths_by_level(study):
 def test_targets_name_every_subject_and_the_group(study):
     targets = study.targets()
     for subject in study.subjects:
-        for suffix in ("metrics.tsv", "model.npz", "learningcurve.tsv", "roc.png"):
+        for suffix in (
+            "metrics.tsv",
+            "model.npz",
+            "learningcurve.tsv",
+            "roc.png",
+            "plan.tsv",
+            "plan.png",
+        ):
             assert any(t.endswith(f"sub-{subject}_atlas-AAL_{suffix}") for t in targets)
         assert study.output("prospective", ".tsv", subject=subject) in targets
     assert study.group_output("crosssubject", ".tsv") in targets

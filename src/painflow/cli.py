@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from painflow.commands.atlas import add_atlas
+from painflow.commands.plan import add_plan
 from painflow.commands.predict import add_predict
 
 
@@ -123,6 +124,16 @@ def _add_signal_options(parser: argparse.ArgumentParser) -> None:
         metavar="F",
         help="head motion grows with pain by this factor (0: independent)",
     )
+    signal.add_argument(
+        "--session-pattern-sd",
+        type=_non_negative_float,
+        nargs="+",
+        default=[],
+        metavar="F",
+        help="how much the pain signal's pattern varies from session to session, "
+        "one value per subject (cycled): e.g. 0 1.5 makes subject 01's learning "
+        "curve saturate early and subject 02's late (default: no variation)",
+    )
 
 
 def _add_individual_options(parser: argparse.ArgumentParser) -> None:
@@ -218,6 +229,7 @@ def _signal_parameters(args: argparse.Namespace):
         shared_signal_regions=args.shared_signal_regions,
         motion_pain_coupling=args.motion_pain_coupling,
         rest_signal_scale=args.rest_signal_scale,
+        session_pattern_sd=tuple(args.session_pattern_sd),
     )
 
 
@@ -270,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_provenance(subcommands)
     add_atlas(subcommands)
     add_predict(subcommands)
+    add_plan(subcommands)
     return parser
 
 

@@ -35,6 +35,8 @@ from painflow.model.dual import dual_predict, eigen_dual_fit, gram_eigen
 from painflow.signals.edges import bin_mean_edges
 
 MIN_TRAINING_SAMPLES = 3
+# Columns of the table of every draw's within-session r.
+LEARNING_CURVE_COLUMNS = ("n_train_sessions", "repeat", "test_session", "scale", "r")
 SUMMARY_COLUMNS = (
     "n_train_sessions",
     "scale",

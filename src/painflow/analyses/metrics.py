@@ -228,17 +228,15 @@ def draw_metrics(units: pd.DataFrame, draws: np.ndarray, scale: str) -> dict:
     }
     with np.errstate(invalid="ignore"):
         if scale not in RUN_SCALES:
-            values["within_run_r"] = _nanmean_last(
-                _masked_r(actual, predicted, mask, 3)
-            )
+            values["within_run_r"] = nanmean_rows(_masked_r(actual, predicted, mask, 3))
         if scale != "session":
-            values["within_session_r"] = _nanmean_last(
+            values["within_session_r"] = nanmean_rows(
                 _masked_r(actual, predicted, mask, (2, 3))
             )
     return values
 
 
-def _nanmean_last(values: np.ndarray) -> np.ndarray:
+def nanmean_rows(values: np.ndarray) -> np.ndarray:
     """Mean over every axis but the first, ignoring NaN (NaN when all are)."""
     flat = values.reshape(len(values), -1)
     valid = ~np.isnan(flat)

@@ -424,15 +424,22 @@ def _region_series(
     subject: SimulatedSubject,
     coupling_amplitude: np.ndarray,
     params: SimulationParameters,
+    signal_weights: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Region series: background factors + noise + coupling in signal regions."""
+    """Region series: background factors + noise + coupling in signal regions.
+
+    ``signal_weights`` (one per signal region) scale each region's coupling.
+    """
     n_volumes = coupling_amplitude.size
     n_regions, n_factors = subject.background_loadings.shape
     factors = rng.standard_normal((n_volumes, n_factors))
     noise = params.region_noise_sd * rng.standard_normal((n_volumes, n_regions))
     series = factors @ subject.background_loadings.T + noise
     coupling = rng.standard_normal(n_volumes)
-    series[:, subject.signal_rows] += (coupling_amplitude * coupling)[:, None]
+    signal = (coupling_amplitude * coupling)[:, None]
+    if signal_weights is not None:
+        signal = signal * signal_weights[None, :]
+    series[:, subject.signal_rows] += signal
     return series
 
 
@@ -461,8 +468,13 @@ def simulate_run(
     n_volumes: int,
     tr: float,
     params: SimulationParameters,
+    signal_weights: np.ndarray | None = None,
 ) -> SimulatedRun:
-    """Simulate the pain, ratings, motion, nuisance and voxel data of one run."""
+    """Simulate the pain, ratings, motion, nuisance and voxel data of one run.
+
+    ``signal_weights`` scale the coupling of each signal region
+    (:func:`session_signal_weights`).
+    """
     midpoints = (np.arange(n_volumes) + 0.5) * tr
     rating_end = n_volumes * tr + 1.0
     times, pain = simulate_pain(
@@ -476,7 +488,7 @@ def simulate_run(
 
     delayed_pain = np.interp(midpoints - params.delay, times, pain)
     regions = _region_series(
-        rng, subject, params.signal_gain * delayed_pain / 100, params
+        rng, subject, params.signal_gain * delayed_pain / 100, params, signal_weights
     )
     if params.activation_gain:
         activation = params.activation_gain * delayed_pain / 100

@@ -94,6 +94,13 @@ class SimulationParameters:
     rest_signal_scale : float
         Scale of the rest runs' pain signal (coupling and activation) relative
         to the rating runs' (1: the same; 0: rest runs carry no pain signal).
+    session_pattern_sd : tuple of float
+        How much the pain signal's pattern varies from session to session, one
+        value per subject (cycled; empty: no variation): in each session, each
+        signal region's coupling is scaled by ``1 + sd * z`` (``z`` standard
+        normal, drawn per session and region), so that a model of few sessions
+        learns their own patterns and a person with a larger value needs more
+        sessions before the learning curve saturates. Rating runs only.
     """
 
     n_signal_regions: int = 8
@@ -133,6 +140,7 @@ class SimulationParameters:
     shared_signal_regions: int = 0
     motion_pain_coupling: float = 0.0
     rest_signal_scale: float = 1.0
+    session_pattern_sd: tuple[float, ...] = ()
 
     def __post_init__(self):
         positive = (
@@ -168,6 +176,13 @@ class SimulationParameters:
             raise ValueError("motion_pain_coupling must be non-negative")
         if self.rest_signal_scale < 0:
             raise ValueError("rest_signal_scale must be non-negative")
+        if any(not sd >= 0 for sd in self.session_pattern_sd):
+            raise ValueError("session_pattern_sd must be non-negative")
+
+    def session_pattern_of(self, subject: int) -> float:
+        """The session-to-session variation of the 1-based ``subject``'s pattern."""
+        values = self.session_pattern_sd
+        return float(values[(subject - 1) % len(values)]) if values else 0.0
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,21 @@ class _ImageWriter:
         self._pending = []
 
 
+def session_signal_weights(
+    params: SimulationParameters, seed: int, subject: int, session: int
+) -> np.ndarray | None:
+    """A session's weights of the subject's signal regions, or None (all 1).
+
+    Drawn from a named stream of their own, so that other draws are unchanged;
+    see ``SimulationParameters.session_pattern_sd``.
+    """
+    sd = params.session_pattern_of(subject)
+    if not sd:
+        return None
+    rng = step_rng(seed, "simulate session pattern", subject, session)
+    return 1.0 + sd * rng.standard_normal(params.n_signal_regions)
+
+
 def _session_draws(
     rng: np.random.Generator, subject: SimulatedSubject, session: int, params
 ) -> tuple[float, str]:
@@ -147,6 +162,7 @@ def _simulate_subject(
                 n_volumes,
                 design.tr,
                 params,
+                session_signal_weights(params, design.seed, index, t),
             )
             run, events = add_artifacts(run, subject, design, params, (index, t, r))
             entities = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from painflow.analyses.learningcurve import (
+    LEARNING_CURVE_COLUMNS,
     SUMMARY_COLUMNS,
     draw_scores,
     kernel_arrays,
@@ -19,7 +20,6 @@ from painflow.model.loading import load_subject_features
 from painflow.report.plots import plot_learning_curve
 from painflow.workflow.logs import log
 
-LEARNING_CURVE_COLUMNS = ("n_train_sessions", "repeat", "test_session", "scale", "r")
 SUMMARY_TYPES = {
     "scale": str,
     "metric": str,

@@ -31,6 +31,7 @@ from painflow.workflow.groupmodel import group_model_targets
 from painflow.workflow.individual import IndividualAtlas, is_individual
 from painflow.workflow.nuisance import nuisance_targets
 from painflow.workflow.predict import predict_targets
+from painflow.workflow.plan import plan_targets
 from painflow.workflow.resttest import RestTest
 
 # The entities that tell apart the files of each level (a job's wildcards).
@@ -394,6 +395,7 @@ class Study:
             *self._rest_test_targets(),
             *group_model_targets(self),
             *predict_targets(self),
+            *plan_targets(self),
         ]
 
     def _rest_test_targets(self) -> list[str]:
