@@ -30,8 +30,8 @@ from painflow.workflow.glm import glm_targets
 from painflow.workflow.groupmodel import group_model_targets
 from painflow.workflow.individual import IndividualAtlas, is_individual
 from painflow.workflow.nuisance import nuisance_targets
-from painflow.workflow.predict import predict_targets
 from painflow.workflow.plan import plan_targets
+from painflow.workflow.predict import predict_targets
 from painflow.workflow.resttest import RestTest
 
 # The entities that tell apart the files of each level (a job's wildcards).
