@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from painflow.workflow.levels import ANALYSIS_LEVELS
+from painflow.workflow.packaged import PROFILES
+
 
 def _positive_int(text: str) -> int:
     value = int(text)
@@ -249,6 +252,74 @@ def _run_provenance(args: argparse.Namespace) -> None:
     print(format_chain(chain))
 
 
+def _add_run(subcommands) -> None:
+    parser = subcommands.add_parser(
+        "run",
+        help="run the workflow as a BIDS App (levels participant, group)",
+        usage="painflow run BIDS_DIR OUTPUT_DIR {participant,group} [options] "
+        "[-- SNAKEMAKE_OPTIONS]",
+        description="Run the workflow shipped with painflow on a BIDS dataset: "
+        "participant makes each person's own outputs, group those that need "
+        "every person (cross-subject test, group model, the dataset's "
+        "description); participant then group is the whole workflow. The config "
+        "is --config's (or the schema's defaults) with the paths and subjects "
+        "given here, saved under OUTPUT_DIR/logs/painflow_run/. Snakemake runs in "
+        "the current folder; arguments after -- go to it.",
+    )
+    parser.add_argument("bids_dir", metavar="BIDS_DIR", help="raw BIDS dataset")
+    parser.add_argument("output_dir", metavar="OUTPUT_DIR", help="output folder")
+    parser.add_argument("level", choices=ANALYSIS_LEVELS, help="analysis level")
+    parser.add_argument(
+        "--participant-label",
+        nargs="+",
+        default=[],
+        metavar="LABEL",
+        help="subjects to analyse, with or without sub- (default: the config's, "
+        "else all)",
+    )
+    parser.add_argument(
+        "--fmriprep-dir",
+        metavar="DIR",
+        help="fMRIPrep's derivatives (default: the config's, else "
+        "BIDS_DIR/derivatives/fmriprep)",
+    )
+    parser.add_argument(
+        "--config", metavar="FILE", help="config file (default: schema defaults)"
+    )
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="local",
+        help="Snakemake profile shipped with painflow (default: local)",
+    )
+    parser.add_argument(
+        "--cores", type=_positive_int, metavar="N", help="(default: the profile's)"
+    )
+    parser.add_argument("-n", "--dry-run", action="store_true", help="list the jobs")
+    parser.set_defaults(handler=_run_app, passthrough=True)
+
+
+def _run_app(args: argparse.Namespace) -> None:
+    from painflow.workflow.app import AppRun, run_app
+
+    status = run_app(
+        AppRun(
+            bids_dir=args.bids_dir,
+            output_dir=args.output_dir,
+            level=args.level,
+            participant_labels=tuple(args.participant_label),
+            fmriprep_dir=args.fmriprep_dir,
+            config_file=args.config,
+            profile=args.profile,
+            cores=args.cores,
+            dry_run=args.dry_run,
+            snakemake_args=tuple(args.snakemake_args),
+        )
+    )
+    if status:
+        raise ValueError(f"Snakemake stopped with exit status {status}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``painflow`` argument parser with all its subcommands.
 
@@ -265,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_simulate(subcommands)
     _add_provenance(subcommands)
+    _add_run(subcommands)
     return parser
 
 
@@ -281,13 +353,26 @@ def main(argv: list[str] | None = None) -> int:
     int
         The exit status: 0 on success, 1 when the library rejects the input.
     """
-    args = build_parser().parse_args(argv)
+    own, passed_on = _split_passthrough(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(own)
+    if passed_on and not getattr(args, "passthrough", False):
+        parser.error(f"painflow {args.command} takes no arguments after --")
+    args.snakemake_args = passed_on
     try:
         args.handler(args)
     except ValueError as error:
         print(f"painflow {args.command}: error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _split_passthrough(argv: list[str]) -> tuple[list[str], list[str]]:
+    """The command's own arguments, and those after ``--`` for the tool it runs."""
+    if "--" not in argv:
+        return list(argv), []
+    split = argv.index("--")
+    return list(argv[:split]), list(argv[split + 1 :])
 
 
 if __name__ == "__main__":
