@@ -1,6 +1,7 @@
 """Check that ``painflow run`` from an installed wheel reproduces the demo.
 
-Usage (from the repository, after ``make demo``)::
+Usage (from the repository, after ``make demo`` at the same commit, since
+the provenance records name it)::
 
     .venv/bin/python tools/check_bids_app.py [WORK_DIR]
 
