@@ -197,6 +197,7 @@ def test_a_missing_bids_folder_is_named_before_snakemake_starts(
     assert not (tmp_path / ".snakemake").exists() and not (tmp_path / "out").exists()
 
 
+@pytest.mark.workflow
 def test_each_level_runs_its_own_jobs(app_runs):
     jobs = app_runs["jobs"]
     for label in ("01", "02"):
@@ -206,6 +207,7 @@ def test_each_level_runs_its_own_jobs(app_runs):
     assert {rule for rule, _ in jobs["group"]} == GROUP_RULES
 
 
+@pytest.mark.workflow
 def test_a_dry_run_of_each_level_after_both_finds_nothing_to_do(
     app_runs, installed_app
 ):
@@ -223,6 +225,7 @@ def test_a_dry_run_of_each_level_after_both_finds_nothing_to_do(
         assert "Nothing to be done" in result.stdout, result.stdout[-2000:]
 
 
+@pytest.mark.workflow
 def test_participant_then_group_equals_snakemake_byte_for_byte(app_runs, tiny_run):
     compare = check_bids_app.compare_outputs()
     assert compare.differences(tiny_run, app_runs["out"], strict=True) == []
