@@ -12,6 +12,7 @@ from snakemake.utils import min_version, validate
 
 from painflow.workflow.config import check_config, check_required
 from painflow.workflow.individual import CROSS_SUBJECT_LEFT_OUT
+from painflow.workflow.levels import level_targets
 
 min_version("9.0")
 
@@ -77,3 +78,15 @@ if STUDY.rest_test:
 rule all:
     input:
         STUDY.targets(),
+
+
+# The BIDS App's analysis levels (painflow run): each person's own outputs,
+# then those that need every person; the two together are rule all.
+rule participant:
+    input:
+        level_targets(STUDY, "participant"),
+
+
+rule group:
+    input:
+        level_targets(STUDY, "group"),

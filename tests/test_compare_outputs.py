@@ -38,3 +38,19 @@ def test_a_changed_value_and_a_missing_file_are_found(tmp_path):
         "differs: sub-01/x.tsv",
     ]
     assert compare_outputs.main(tmp_path / "a", tmp_path / "b") == 1
+
+
+def test_strict_comparison_sees_paths_and_records_but_not_host_or_time(tmp_path):
+    write_tree(tmp_path / "a", "0.5", host="node1")
+    write_tree(tmp_path / "b", "0.5", host="node2")
+    strict = compare_outputs.differences(tmp_path / "a", tmp_path / "b", strict=True)
+    # The table names each tree's own root, and so does the sidecar's input.
+    assert strict == ["differs: sub-01/x.tsv", "differs: sub-01/x.tsv.prov.json"]
+    (tmp_path / "c").mkdir()
+    for name in ("a", "c"):
+        (tmp_path / name / "y.tsv.prov.json").write_text(
+            json.dumps({"host": name, "time": name, "step": "s"})
+        )
+    one = compare_outputs.result_record(tmp_path / "a" / "y.tsv.prov.json")
+    assert one == compare_outputs.result_record(tmp_path / "c" / "y.tsv.prov.json")
+    assert one == {"step": "s"}

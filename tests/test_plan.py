@@ -156,6 +156,14 @@ def test_without_resamples_there_are_no_intervals():
     assert fitted["estimate"].notna().all()
 
 
+def test_a_curve_too_short_to_fit_gets_a_complete_row_saying_so():
+    # 4 sessions: training sizes 1 and 2 only, fewer than a fit needs.
+    plan_rows = plan_table(table_of(n_sessions=4), PlanSettings(n_bootstrap=20), 0)
+    assert list(plan_rows.columns) == list(PLAN_COLUMNS)
+    row = plan_rows.set_index("quantity").loc["sessions_to_target"]
+    assert math.isnan(row["estimate"]) and "no fit" in row["note"]
+
+
 def test_a_target_above_the_asymptote_is_never_reached():
     truth = CurveTruth(0.3, 0.3, 1.0, session_sd=0.02, draw_sd=0.02)
     plan_rows = plan_table(table_of(truth), PlanSettings(n_bootstrap=50), 0)

@@ -264,8 +264,10 @@ def test_provenance_of_metrics_goes_back_to_bold_and_ratings(tiny_run, tiny_stud
     assert (
         record["output"]["sha256"] == hashlib.sha256(metrics.read_bytes()).hexdigest()
     )
+    # Outputs are recorded relative to the output folder, sources absolutely.
+    assert record["output"]["path"] == "sub-01/decoding/sub-01_atlas-AAL_metrics.tsv"
     for entry in record["inputs"]:
-        content = Path(entry["path"]).read_bytes()
+        content = (tiny_run / entry["path"]).read_bytes()
         assert entry["sha256"] == hashlib.sha256(content).hexdigest(), entry["path"]
     printed = subprocess.run(
         [sys.executable, "-m", "painflow.cli", "provenance", str(metrics)],

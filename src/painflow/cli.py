@@ -5,23 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from painflow.commands.arguments import (
+    non_negative_float,
+    positive_float,
+    positive_int,
+)
 from painflow.commands.atlas import add_atlas
 from painflow.commands.plan import add_plan
 from painflow.commands.predict import add_predict
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
+from painflow.commands.run import add_run
 
 
 def _add_simulate(subcommands) -> None:
@@ -35,28 +27,28 @@ def _add_simulate(subcommands) -> None:
     )
     parser.add_argument("out_dir", metavar="OUT_DIR", help="dataset root to write")
     parser.add_argument(
-        "--subjects", type=_positive_int, default=2, metavar="N", help="subjects"
+        "--subjects", type=positive_int, default=2, metavar="N", help="subjects"
     )
     parser.add_argument(
         "--sessions",
-        type=_positive_int,
+        type=positive_int,
         default=12,
         metavar="N",
         help="sessions per subject",
     )
     parser.add_argument(
-        "--runs", type=_positive_int, default=3, metavar="N", help="runs per session"
+        "--runs", type=positive_int, default=3, metavar="N", help="runs per session"
     )
     parser.add_argument(
         "--volumes",
-        type=_positive_int,
+        type=positive_int,
         default=300,
         metavar="N",
         help="volumes per run",
     )
     parser.add_argument(
         "--tr",
-        type=_positive_float,
+        type=positive_float,
         default=2.0,
         metavar="SECONDS",
         help="repetition time",
@@ -76,13 +68,6 @@ def _add_simulate(subcommands) -> None:
     parser.set_defaults(handler=_run_simulate)
 
 
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be non-negative, got {text}")
-    return value
-
-
 def _add_signal_options(parser: argparse.ArgumentParser) -> None:
     """Options of the pain signal, rest runs and the covariates of pain."""
     signal = parser.add_argument_group(
@@ -98,14 +83,14 @@ def _add_signal_options(parser: argparse.ArgumentParser) -> None:
     )
     signal.add_argument(
         "--rest-signal-scale",
-        type=_non_negative_float,
+        type=non_negative_float,
         default=1.0,
         metavar="F",
         help="scale of the rest runs' pain signal (0: none)",
     )
     signal.add_argument(
         "--activation-gain",
-        type=_non_negative_float,
+        type=non_negative_float,
         default=0.0,
         metavar="F",
         help="a univariate response to pain in the signal regions (0: none)",
@@ -119,14 +104,14 @@ def _add_signal_options(parser: argparse.ArgumentParser) -> None:
     )
     signal.add_argument(
         "--motion-pain-coupling",
-        type=_non_negative_float,
+        type=non_negative_float,
         default=0.0,
         metavar="F",
         help="head motion grows with pain by this factor (0: independent)",
     )
     signal.add_argument(
         "--session-pattern-sd",
-        type=_non_negative_float,
+        type=non_negative_float,
         nargs="+",
         default=[],
         metavar="F",
@@ -152,7 +137,7 @@ def _add_individual_options(parser: argparse.ArgumentParser) -> None:
     )
     individual.add_argument(
         "--rest-volumes",
-        type=_positive_int,
+        type=positive_int,
         default=300,
         metavar="N",
         help="volumes per rest run (with --individual or --rest)",
@@ -283,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_atlas(subcommands)
     add_predict(subcommands)
     add_plan(subcommands)
+    add_run(subcommands)
     return parser
 
 
@@ -299,13 +285,26 @@ def main(argv: list[str] | None = None) -> int:
     int
         The exit status: 0 on success, 1 when the library rejects the input.
     """
-    args = build_parser().parse_args(argv)
+    own, passed_on = _split_passthrough(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(own)
+    if passed_on and not getattr(args, "passthrough", False):
+        parser.error(f"painflow {args.command} takes no arguments after --")
+    args.snakemake_args = passed_on
     try:
         args.handler(args)
     except ValueError as error:
         print(f"painflow {args.command}: error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _split_passthrough(argv: list[str]) -> tuple[list[str], list[str]]:
+    """The command's own arguments, and those after ``--`` for the tool it runs."""
+    if "--" not in argv:
+        return list(argv), []
+    split = argv.index("--")
+    return list(argv[:split]), list(argv[split + 1 :])
 
 
 if __name__ == "__main__":

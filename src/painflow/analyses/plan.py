@@ -296,7 +296,9 @@ def plan_scale(
     point = fit_power_law(sizes, observed)
     if np.isnan(point[0]):
         note = f"fewer than {MIN_SIZES_TO_FIT} training sizes with an r: no fit"
-        return pd.DataFrame([{"quantity": "sessions_to_target", "note": note}])
+        return pd.DataFrame(
+            [_row("sessions_to_target", math.nan, (math.nan, math.nan), note=note)]
+        )
     curves = (
         bootstrap_curves(values, settings.n_bootstrap, rng)
         if settings.n_bootstrap

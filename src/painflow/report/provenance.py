@@ -9,8 +9,13 @@ the Python packages that computed it, the host and the time. Following the
 inputs' own sidecars gives the chain from raw inputs to a result
 (:func:`provenance_chain`).
 
-The sidecars are the one output that differs between two runs of the same
-inputs (host and time); every other output is byte-identical.
+Files inside the output folder are recorded by their path relative to it, the
+others (the raw data, fMRIPrep's outputs) by their absolute path; the chain
+finds the output folder from the record's own output. The commit is that of
+the checkout, or the one an installed wheel was built from. So the same
+inputs give the same records wherever the outputs are written and wherever
+painflow is installed: the host and the time are all that differs between two
+runs, and every other output is byte-identical.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from painflow import __version__
 from painflow.core.fileio import read_json, write_json
 
 SIDECAR_SUFFIX = ".prov.json"
+# Written into a wheel by tools/hatch_build.py, beside the workflow's files.
+COMMIT_FILE = "COMMIT"
 CHECKSUM_LIMIT_BYTES = 100 * 1024**2
 PACKAGES = (
     "painflow",
@@ -55,13 +62,32 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def describe_input(path: str | Path) -> dict:
-    """Path, size and (under 100 MB) checksum of an input file; folders by path."""
+def recorded_path(path: Path, root: str | Path | None) -> str:
+    """A resolved path as a record holds it: relative to ``root`` when inside it."""
+    if root is not None and path.is_relative_to(Path(root).resolve()):
+        return path.relative_to(Path(root).resolve()).as_posix()
+    return str(path)
+
+
+def describe_input(path: str | Path, root: str | Path | None = None) -> dict:
+    """Path, size and (under 100 MB) checksum of an input file; folders by path.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file or folder.
+    root : str or Path, optional
+        The output folder: a path inside it is recorded relative to it.
+
+    Returns
+    -------
+    dict
+    """
     path = Path(path).resolve()
     if path.is_dir():
-        return {"path": str(path), "kind": "folder"}
+        return {"path": recorded_path(path, root), "kind": "folder"}
     size = path.stat().st_size
-    entry = {"path": str(path), "size": size}
+    entry = {"path": recorded_path(path, root), "size": size}
     if size < CHECKSUM_LIMIT_BYTES:
         entry["sha256"] = recorded_sha256(path, size) or sha256(path)
     return entry
@@ -89,7 +115,22 @@ def config_hash(values: dict) -> str:
 
 
 def git_commit(folder: str | Path) -> str | None:
-    """The commit checked out in ``folder``'s git repository, or None."""
+    """The workflow's commit: the one a wheel was built from, or the checkout's.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The workflow's folder: an installed package's copy, with the commit
+        in its ``COMMIT`` file, or a git checkout.
+
+    Returns
+    -------
+    str or None
+        None outside a git checkout and for a wheel built outside one.
+    """
+    built_from = Path(folder) / COMMIT_FILE
+    if built_from.is_file():
+        return built_from.read_text().strip()
     try:
         completed = subprocess.run(
             ["git", "-C", str(folder), "rev-parse", "HEAD"],
@@ -114,6 +155,7 @@ def provenance_record(
     config: dict,
     seed: int | None,
     workflow_dir: str | Path,
+    root: str | Path | None = None,
 ) -> dict:
     """Everything a job's outputs share in their provenance.
 
@@ -131,6 +173,8 @@ def provenance_record(
         The workflow's random seed.
     workflow_dir : str or Path
         The workflow's folder (for its git commit).
+    root : str or Path, optional
+        The output folder, relative to which the inputs inside it are recorded.
 
     Returns
     -------
@@ -144,17 +188,32 @@ def provenance_record(
         "config": config,
         "config_sha256": config_hash(config),
         "seed": seed,
-        "inputs": [describe_input(path) for path in inputs],
+        "inputs": [describe_input(path, root) for path in inputs],
         "packages": package_versions(),
         "host": platform.node(),
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
-def write_provenance(outputs: list, record: dict) -> None:
-    """Write ``record`` beside every output, with the output's own description."""
+def write_provenance(
+    outputs: list, record: dict, root: str | Path | None = None
+) -> None:
+    """Write ``record`` beside every output, with the output's own description.
+
+    ``root``, the output folder, makes the recorded path of an output inside
+    it relative, as in :func:`provenance_record`.
+    """
     for output in outputs:
-        write_json(sidecar_path(output), {**record, "output": describe_input(output)})
+        description = describe_input(output, root)
+        write_json(sidecar_path(output), {**record, "output": description})
+
+
+def recorded_root(result: Path, record: dict) -> Path:
+    """The folder a record's relative paths start from, found from its output."""
+    recorded = Path(record["output"]["path"])
+    if recorded.is_absolute():
+        return Path("/")
+    return result.parents[len(recorded.parts) - 1]
 
 
 def provenance_chain(result: str | Path) -> list[tuple[int, str, dict | None]]:
@@ -190,7 +249,8 @@ def provenance_chain(result: str | Path) -> list[tuple[int, str, dict | None]]:
         if record is None or path in seen:
             continue
         seen.add(path)
-        inputs = [entry["path"] for entry in record["inputs"]]
+        root = recorded_root(Path(path), record)
+        inputs = [str(root / entry["path"]) for entry in record["inputs"]]
         stack.extend((depth + 1, item) for item in reversed(inputs))
     return chain
 

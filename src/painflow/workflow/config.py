@@ -17,9 +17,10 @@ import yaml
 from painflow.analyses.metrics import RUN_SCALES
 from painflow.atlas.configured import check_atlas_config
 from painflow.inputs.dataset import check_space_entities
+from painflow.workflow.packaged import workflow_root
 
-# The repository's schema, beside the Snakefile that validates configs with it.
-SCHEMA = Path(__file__).resolve().parents[3] / "workflow/schemas/config.schema.yaml"
+# The workflow's schema, beside the Snakefile that validates configs with it.
+SCHEMA = workflow_root() / "workflow/schemas/config.schema.yaml"
 # Scales every analysis knows besides the time-bin scales of features.time_bins.
 BUILT_IN_SCALES = tuple(RUN_SCALES)
 

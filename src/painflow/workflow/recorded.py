@@ -35,5 +35,6 @@ def recorded_step(snakemake) -> Iterator:
             config=dict(snakemake.params.items()),
             seed=snakemake.config.get("seed"),
             workflow_dir=Path(snakemake.scriptdir).parent,
+            root=snakemake.config["output_dir"],
         )
-        write_provenance(list(snakemake.output), record)
+        write_provenance(list(snakemake.output), record, snakemake.config["output_dir"])
