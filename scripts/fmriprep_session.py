@@ -14,6 +14,7 @@ with recorded_step(snakemake):
         anat_dir=snakemake.params.anat_dir,
         work_dir=snakemake.params.work_dir,
         tasks=snakemake.params.tasks,
+        entities=snakemake.params.entities,
         threads=snakemake.threads,
         mem_mb=snakemake.resources.mem_mb,
         log_path=snakemake.log[0],

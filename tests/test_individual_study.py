@@ -85,7 +85,7 @@ def test_each_subject_is_parcellated_with_its_own_atlas(study):
             f"sub-{subject}/anat/sub-{subject}_atlas-individual_dseg.tsv"
         )
         assert (
-            study.run_inputs(subject, "01", "1")["atlas_image"]
+            study.run_inputs(subject, "01", "task-rating_run-1")["atlas_image"]
             == (inputs["atlas_image"])
         )
     assert not study.is_named_atlas

@@ -11,6 +11,7 @@ import pytest
 from conftest import study_spec
 from hypothesis import given
 from hypothesis import strategies as st
+from test_bids_entities import copy_with_entities
 from test_study import validated_config
 
 from painflow.core.bids import (
@@ -21,6 +22,7 @@ from painflow.core.bids import (
     scan_label,
 )
 from painflow.inputs.dataset import discover_runs
+from painflow.inputs.fmriprep import session_filter
 from painflow.inputs.series import (
     SCAN_PATTERN,
     group_echoes,
@@ -169,3 +171,18 @@ def test_a_multi_echo_run_is_one_run_read_from_fmriprep_combined_output(
     spec = dataclasses.replace(study_spec(study), bold_filters={"run": "2"})
     with pytest.raises(ValueError, match="run: \\['2'\\] matches no BOLD file"):
         discover_runs(spec)
+
+
+def test_fmriprep_is_asked_for_the_filtered_acquisitions_only(tiny_study, tmp_path):
+    copy_with_entities(tiny_study, tmp_path / "study")
+    filters = {"acq": "mb8", "dir": ["AP"]}
+    config = validated_config(
+        tmp_path / "study", tmp_path / "out", bold_filters=filters
+    )
+    study = Study.from_config(config)
+    entities = study.fmriprep_entities("01", "01")
+    assert entities == {"acquisition": ["mb8"], "direction": ["AP"]}
+    bold = session_filter("01", ["rating"], entities)["bold"]
+    assert bold == {"session": "01", "task": "rating", **entities}
+    unfiltered = Study.from_config(validated_config(tmp_path / "study", tmp_path / "o"))
+    assert unfiltered.fmriprep_entities("01", "01") == {}

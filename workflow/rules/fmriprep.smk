@@ -59,6 +59,9 @@ rule fmriprep_session:
             f"sub-{wildcards.subject}_ses-{wildcards.session}"
         ),
         tasks=STUDY.fmriprep_tasks,
+        entities=lambda wildcards: STUDY.fmriprep_entities(
+            wildcards.subject, wildcards.session
+        ),
     script:
         "../../scripts/fmriprep_session.py"
 

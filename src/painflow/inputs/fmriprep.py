@@ -136,9 +136,23 @@ def output_spaces(space: str, res: str | None, den: str | None, extra) -> tuple:
     return tuple(dict.fromkeys([read, *extra]))
 
 
-def session_filter(session: str, tasks: list[str]) -> dict:
-    """PyBIDS filters restricting fMRIPrep's BOLD inputs to one session's tasks."""
+def session_filter(
+    session: str, tasks: list[str], entities: dict | None = None
+) -> dict:
+    """PyBIDS filters restricting fMRIPrep's BOLD inputs to one session's runs.
+
+    Parameters
+    ----------
+    session : str
+        The session label.
+    tasks : list of str
+        The tasks painflow reads.
+    entities : dict, optional
+        PyBIDS entity name (``acquisition``, ...) to the labels the session's
+        runs have, for entities the config's ``bold_filters`` select on.
+    """
     selection = {"session": session, "task": tasks[0] if len(tasks) == 1 else tasks}
+    selection.update(entities or {})
     return {"bold": dict(selection), "sbref": dict(selection)}
 
 

@@ -38,12 +38,16 @@ def optional_path(value: str | None) -> Path | None:
 
 
 def run_fmriprep(
-    settings: FmriprepSettings, job: FmriprepJob, tasks: list[str], log_path: str
+    settings: FmriprepSettings,
+    job: FmriprepJob,
+    tasks: list[str],
+    log_path: str,
+    entities: dict | None = None,
 ) -> None:
     """Run one fMRIPrep job, its output appended to the job's log.
 
     A session job first writes its BIDS filter (the session's runs of
-    ``tasks``) into its work folder.
+    ``tasks``, with ``entities``' labels) into its work folder.
 
     Raises
     ------
@@ -53,7 +57,7 @@ def run_fmriprep(
     Path(job.work_dir).mkdir(parents=True, exist_ok=True)
     Path(job.output_dir).mkdir(parents=True, exist_ok=True)
     if job.session is not None:
-        write_json(job.filter_file, session_filter(job.session, tasks))
+        write_json(job.filter_file, session_filter(job.session, tasks, entities))
     command = fmriprep_command(settings, job)
     log.info("running: %s", " ".join(command))
     for handler in log.handlers:
@@ -153,6 +157,7 @@ def fmriprep_session(
     threads: int,
     mem_mb: int,
     log_path: str,
+    entities: dict | None = None,
 ) -> None:
     """Run fMRIPrep on one session's BOLD runs, re-using the subject's anatomy.
 
@@ -180,11 +185,15 @@ def fmriprep_session(
         The job's cores and memory.
     log_path : str
         The job's log, to which fMRIPrep's output is appended.
+    entities : dict, optional
+        Labels of the entities ``bold_filters`` select on, among the
+        session's runs painflow reads (:func:`painflow.inputs.fmriprep.session_filter`).
     """
     job = fmriprep_job(
         bids_dir, output_dir, work_dir, subject, threads, mem_mb, session, anat_dir
     )
-    run_fmriprep(fmriprep_settings(fmriprep, license_path), job, tasks, log_path)
+    settings = fmriprep_settings(fmriprep, license_path)
+    run_fmriprep(settings, job, tasks, log_path, entities)
 
 
 def collect_fmriprep_run(session_root: str, merged_root: str, outputs: list) -> None:

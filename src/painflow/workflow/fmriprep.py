@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from painflow.core.bids import natural_key
 from painflow.inputs.dataset import first_t1w, fmriprep_outputs
 from painflow.inputs.fmriprep import output_spaces
+from painflow.inputs.series import FILTER_KEYS
 
 
 class FmriprepPaths:
@@ -45,6 +47,34 @@ class FmriprepPaths:
         # The scan wildcard holds the task: rating and rest runs alike.
         outputs = fmriprep_outputs(self.dataset, self.entities("run"))
         return {name: str(path) for name, path in outputs.items()}
+
+    def fmriprep_entities(self, subject: str, session: str) -> dict:
+        """Labels of the filtered entities among the session's runs painflow reads.
+
+        fMRIPrep then preprocesses the acquisitions ``bold_filters`` keep
+        (and those of the rest runs), not every run of the tasks. An entity
+        some of those runs lack is not passed (a filter file cannot ask for
+        its absence beside labels), nor the run entity (PyBIDS reads it as a
+        number); fMRIPrep then preprocesses more than needed, never less.
+        """
+        names = [FILTER_KEYS[key] for key in self.dataset.bold_filters]
+        rows = self.session_series(subject, session)
+        entities = {}
+        for name in names:
+            labels = {row[name] for row in rows}
+            if name != "run" and None not in labels:
+                entities[name] = sorted(labels, key=natural_key)
+        return entities
+
+    def session_series(self, subject: str, session: str) -> list[dict]:
+        """Entities of every run of a session painflow reads, rest runs included."""
+        rows = [self.runs_in(subject, [session])]
+        if self.individual:
+            rest = self.individual.subject_rest_runs(subject)
+            rows.append(rest[rest["session"] == session])
+        if self.rest_test and session in self.rest_test.sessions(subject):
+            rows.append(self.rest_test.run(subject, session).to_frame().T)
+        return [row for table in rows for row in table.to_dict("records")]
 
     def fmriprep_settings(self) -> dict:
         """Config ``fmriprep`` with the output spaces and CIFTI output it passes."""
