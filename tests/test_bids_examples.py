@@ -1,0 +1,240 @@
+"""Discovery and the dry run on layouts the BIDS community wrote, not painflow.
+
+Each study is built on an example dataset that pybids ships
+(:mod:`bids_examples`): its own file names, folders and inherited sidecars,
+with small images and rating recordings written under them. What discovery
+should find is read from the example folder by a glob of this file's own.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from bids_examples import (
+    ATLAS_NAME,
+    EXAMPLES,
+    build_example,
+    example_bold,
+    example_dir,
+    fetch_bids_examples,
+    name_pairs,
+    with_session,
+)
+from snakemake.utils import validate
+from workflow_runner import REPO, planned_files, run_workflow
+
+from painflow.inputs.dataset import DatasetSpec, discover_runs
+
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+# The discovery table's entity columns and the BIDS key of each.
+ENTITY_COLUMNS = {
+    "subject": "sub",
+    "session": "ses",
+    "task": "task",
+    "acquisition": "acq",
+    "ceagent": "ce",
+    "reconstruction": "rec",
+    "direction": "dir",
+    "run": "run",
+    "part": "part",
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    """How a study is built on an example dataset, and who its dry run plans."""
+
+    task: str
+    subjects: tuple
+    space: str = "MNI152NLin6Asym"
+    res: str | None = "2"
+    copy_session: tuple | None = None
+
+
+EXAMPLE_STUDIES = {
+    # 7t_trt and synthetic have two sessions per subject, and painflow needs at
+    # least three cross-validation units per subject: session 3 repeats the
+    # layout of session 2 under its own label.
+    "7t_trt": Example("rest", ("01", "02"), copy_session=("2", "3")),
+    "ds005": Example("mixedgamblestask", ("01", "02")),
+    # fMRIPrep outputs in the space synthetic's own derivatives have, which
+    # carry no res entity (its confounds are named by fMRIPrep < 20.2,
+    # desc-confounds_regressors.tsv; the study has today's name).
+    "synthetic": Example(
+        "nback",
+        ("01", "02"),
+        space="MNI152NLin2009cAsym",
+        res=None,
+        copy_session=("02", "03"),
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def studies(tmp_path_factory):
+    """Each example's study, built once when a test first asks for it."""
+    built = {}
+
+    def study(name: str):
+        if name not in built:
+            example = EXAMPLE_STUDIES[name]
+            built[name] = build_example(
+                name,
+                example.task,
+                tmp_path_factory.mktemp(name),
+                space=example.space,
+                res=example.res,
+                copy_session=example.copy_session,
+            )
+        return built[name]
+
+    return study
+
+
+def expected_bold(name: str, bids_dir: Path) -> list[Path]:
+    """The raw BOLD of the built study: the example's, and any copied session."""
+    example = EXAMPLE_STUDIES[name]
+    found = [
+        path.relative_to(example_dir(name))
+        for path in example_bold(example_dir(name), example.task)
+    ]
+    if example.copy_session:
+        source, _ = example.copy_session
+        found += [
+            with_session(path, *example.copy_session)
+            for path in found
+            if f"ses-{source}" in path.parts
+        ]
+    return sorted(bids_dir / path for path in found)
+
+
+def expected_row(study, bold: Path) -> dict:
+    """What discovery should say of a run, read from its BOLD file's name."""
+    pairs = name_pairs(bold)
+    chain = [
+        part
+        for part in bold.name.removesuffix("_bold.nii.gz").split("_")
+        if not part.startswith(("sub-", "ses-", "echo-"))
+    ]
+    return {
+        **{column: pairs.get(key) for column, key in ENTITY_COLUMNS.items()},
+        "scan": "_".join(chain),
+        "echoes": (bold,),
+        "bold_raw": bold,
+        **study.files(bold),
+        "tr": study.tr[bold],
+    }
+
+
+def dataset_spec(study, **overrides) -> DatasetSpec:
+    """The study's inputs as a validated config names them."""
+    config = study.config(study.bids_dir / "out", **overrides)
+    validate(config, str(SCHEMA), set_default=True)
+    return DatasetSpec.from_config(config, config["fmriprep_dir"])
+
+
+def output_name(bold: Path, suffix: str) -> str:
+    """A run-level output's name: the run's entities in BIDS order, then the atlas."""
+    stem = bold.name.removesuffix("_bold.nii.gz")
+    return f"{stem}_atlas-{ATLAS_NAME}_{suffix}"
+
+
+def test_the_examples_are_those_of_the_pinned_sdist():
+    example_dir("ds005")
+    assert fetch_bids_examples.is_current(EXAMPLES)
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_STUDIES))
+def test_discovery_finds_every_bold_file_with_its_entities(name, studies):
+    study = studies(name)
+    runs = discover_runs(dataset_spec(study))
+    expected = expected_bold(name, study.bids_dir)
+    assert sorted(runs["bold_raw"]) == expected
+    for row in runs.to_dict("records"):
+        wanted = expected_row(study, row["bold_raw"])
+        assert {key: row[key] for key in wanted} == wanted
+    assert runs["run_id"].notna().all()
+    identities = runs[["subject", "session", "run_id"]].astype(str)
+    assert not identities.duplicated().any()
+
+
+def test_7t_trt_runs_with_and_without_a_run_label_inherit_their_own_tr(studies):
+    runs = discover_runs(dataset_spec(studies("7t_trt")))
+    found = {
+        acquisition: ({row.tr for row in rows.itertuples()}, set(rows["run"]))
+        for acquisition, rows in runs.groupby("acquisition")
+    }
+    # Their RepetitionTime is in the dataset's top-level sidecar of each.
+    assert found == {"fullbrain": ({3.0}, {"1", "2"}), "prefrontal": ({4.0}, {None})}
+
+
+def test_synthetic_derivatives_mirror_those_of_the_example(studies):
+    study = studies("synthetic")
+    own = example_dir("synthetic") / "derivatives" / "fmriprep"
+    for bold in expected_bold("synthetic", study.bids_dir):
+        if "ses-03" not in bold.parts:
+            preprocessed = study.files(bold)["bold"]
+            assert (own / preprocessed.relative_to(study.fmriprep_dir)).exists()
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_STUDIES))
+def test_a_dry_run_plans_signals_and_features_for_every_run(name, studies, tmp_path):
+    study = studies(name)
+    subjects = EXAMPLE_STUDIES[name].subjects
+    config = study.config(tmp_path / "out", subjects=list(subjects))
+    result = run_workflow(config, tmp_path / "work", "-n")
+    assert result.returncode == 0, result.stdout[-3000:]
+    runs = [
+        bold
+        for bold in expected_bold(name, study.bids_dir)
+        if name_pairs(bold)["sub"] in subjects
+    ]
+    jobs = planned_files(result.stdout)
+    for rule, suffix in (
+        ("extract_signals", "timeseries.tsv"),
+        ("edge_features", "edges.npz"),
+    ):
+        outputs = [
+            Path(path).name
+            for job_rule, files in jobs
+            if job_rule == rule
+            for path in files["output"]
+            if path.endswith(suffix)
+        ]
+        assert sorted(outputs) == sorted(output_name(bold, suffix) for bold in runs)
+    run_of = {output_name(bold, "timeseries.tsv"): bold for bold in runs}
+    for rule, files in jobs:
+        if rule == "extract_signals":
+            bold = run_of[Path(files["output"][0]).name]
+            inputs = {
+                study.files(bold)[key] for key in ("bold", "confounds", "ratings")
+            }
+            assert inputs <= {Path(path) for path in files["input"]}
+
+
+def test_an_acquisition_filter_keeps_only_its_runs(studies):
+    study = studies("7t_trt")
+    kept = discover_runs(dataset_spec(study, bold_filters={"acq": "prefrontal"}))
+    every = expected_bold("7t_trt", study.bids_dir)
+    assert sorted(kept["bold_raw"]) == [
+        b for b in every if "_acq-prefrontal_" in b.name
+    ]
+    both = {"acq": ["prefrontal", "fullbrain"]}
+    assert (
+        sorted(discover_runs(dataset_spec(study, bold_filters=both))["bold_raw"])
+        == every
+    )
+
+
+def test_a_filter_matching_nothing_stops_the_dry_run_naming_what_exists(
+    studies, tmp_path
+):
+    study = studies("7t_trt")
+    config = study.config(tmp_path / "out", bold_filters={"acq": "nope"})
+    result = run_workflow(config, tmp_path / "work", "-n")
+    assert result.returncode != 0
+    lines = [line for line in result.stdout.splitlines() if "nope" in line]
+    assert any("fullbrain" in line and "prefrontal" in line for line in lines), (
+        result.stdout[-3000:]
+    )
+    assert "Job stats" not in result.stdout
