@@ -75,15 +75,13 @@ def name_pairs(path: Path) -> dict:
 
 def inherited_tr(bids_dir: Path, bold: Path) -> float | None:
     """RepetitionTime by BIDS inheritance: the deepest applicable sidecar wins."""
-    target = name_pairs(bold)
+    target = name_pairs(bold).items()
+    parts = bold.parent.relative_to(bids_dir).parts
     tr = None
-    folder = bids_dir
-    for part in (None, *bold.relative_to(bids_dir).parent.parts):
-        folder = folder if part is None else folder / part
-        for sidecar in sorted(folder.glob("*bold.json")):
-            pairs = name_pairs(sidecar)
-            if pairs.items() <= target.items():
-                tr = json.loads(sidecar.read_text()).get("RepetitionTime", tr)
+    for depth in range(len(parts) + 1):
+        for path in sorted(bids_dir.joinpath(*parts[:depth]).glob("*bold.json")):
+            if name_pairs(path).items() <= target:
+                tr = json.loads(path.read_text()).get("RepetitionTime", tr)
     return tr
 
 
