@@ -6,6 +6,7 @@ with small images and rating recordings written under them. What discovery
 should find is read from the example folder by a glob of this file's own.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,7 +165,8 @@ def test_7t_trt_runs_with_and_without_a_run_label_inherit_their_own_tr(studies):
         acquisition: ({row.tr for row in rows.itertuples()}, set(rows["run"]))
         for acquisition, rows in runs.groupby("acquisition")
     }
-    # Their RepetitionTime is in the dataset's top-level sidecar of each.
+    # Each acquisition's RepetitionTime is only in its sidecar at the dataset's
+    # root (task-rest_acq-<label>_bold.json); prefrontal runs have no run label.
     assert found == {"fullbrain": ({3.0}, {"1", "2"}), "prefrontal": ({4.0}, {None})}
 
 
@@ -190,35 +192,27 @@ def test_a_dry_run_plans_signals_and_features_for_every_run(name, studies, tmp_p
         if name_pairs(bold)["sub"] in subjects
     ]
     jobs = planned_files(result.stdout)
-    for rule, suffix in (
-        ("extract_signals", "timeseries.tsv"),
-        ("edge_features", "edges.npz"),
-    ):
-        outputs = [
-            Path(path).name
-            for job_rule, files in jobs
-            if job_rule == rule
-            for path in files["output"]
-            if path.endswith(suffix)
-        ]
-        assert sorted(outputs) == sorted(output_name(bold, suffix) for bold in runs)
-    run_of = {output_name(bold, "timeseries.tsv"): bold for bold in runs}
-    for rule, files in jobs:
-        if rule == "extract_signals":
-            bold = run_of[Path(files["output"][0]).name]
-            inputs = {
-                study.files(bold)[key] for key in ("bold", "confounds", "ratings")
-            }
-            assert inputs <= {Path(path) for path in files["input"]}
+    rules = Counter(rule for rule, _ in jobs)
+    assert rules["extract_signals"] == rules["edge_features"] == len(runs)
+    planned = {
+        Path(path).name: (rule, {Path(given) for given in files["input"]})
+        for rule, files in jobs
+        for path in files["output"]
+    }
+    for bold in runs:
+        rule, inputs = planned[output_name(bold, "timeseries.tsv")]
+        assert rule == "extract_signals"
+        own = study.files(bold)
+        assert {own["bold"], own["confounds"], own["ratings"]} <= inputs
+        assert planned[output_name(bold, "edges.npz")][0] == "edge_features"
 
 
 def test_an_acquisition_filter_keeps_only_its_runs(studies):
     study = studies("7t_trt")
     kept = discover_runs(dataset_spec(study, bold_filters={"acq": "prefrontal"}))
     every = expected_bold("7t_trt", study.bids_dir)
-    assert sorted(kept["bold_raw"]) == [
-        b for b in every if "_acq-prefrontal_" in b.name
-    ]
+    prefrontal = [bold for bold in every if "_acq-prefrontal_" in bold.name]
+    assert sorted(kept["bold_raw"]) == prefrontal
     both = {"acq": ["prefrontal", "fullbrain"]}
     assert (
         sorted(discover_runs(dataset_spec(study, bold_filters=both))["bold_raw"])
@@ -233,8 +227,7 @@ def test_a_filter_matching_nothing_stops_the_dry_run_naming_what_exists(
     config = study.config(tmp_path / "out", bold_filters={"acq": "nope"})
     result = run_workflow(config, tmp_path / "work", "-n")
     assert result.returncode != 0
-    lines = [line for line in result.stdout.splitlines() if "nope" in line]
-    assert any("fullbrain" in line and "prefrontal" in line for line in lines), (
-        result.stdout[-3000:]
-    )
+    assert "nope" in result.stdout, result.stdout[-3000:]
+    message = result.stdout[result.stdout.index("nope") :]
+    assert "fullbrain" in message and "prefrontal" in message, message
     assert "Job stats" not in result.stdout
