@@ -13,6 +13,7 @@ from snakemake.utils import min_version, validate
 from painflow.workflow.config import check_config, check_required
 from painflow.workflow.individual import CROSS_SUBJECT_LEFT_OUT
 from painflow.workflow.levels import level_targets
+from painflow.inputs.series import SCAN_PATTERN
 
 min_version("9.0")
 
@@ -27,7 +28,7 @@ check_config(config)
 wildcard_constraints:
     subject="[a-zA-Z0-9]+",
     session="[a-zA-Z0-9]+",
-    run="[a-zA-Z0-9]+",
+    scan=SCAN_PATTERN,
     train="[a-zA-Z0-9]+",
     test="[a-zA-Z0-9]+",
     size="[0-9]+",

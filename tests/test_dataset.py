@@ -12,14 +12,13 @@ from conftest import study_spec
 
 from painflow.core.bids import natural_key
 from painflow.core.fileio import read_json, read_tsv
-from painflow.inputs.dataset import (
+from painflow.inputs.dataset import discover_runs, sort_runs
+from painflow.inputs.scanorder import (
     ORDER_ASSUMED,
-    discover_runs,
     orders_by_subject,
     scan_order,
     scan_order_table,
     session_order,
-    sort_runs,
 )
 from painflow.simulation.study import simulate_study
 from painflow.steps.dataset import describe_dataset
@@ -234,7 +233,7 @@ def test_runs_are_sorted_with_labels_in_natural_order():
         for r in (1, 2, 10)
     ]
     shuffled = random.Random(1).sample(labels, len(labels))
-    runs = pd.DataFrame(shuffled, columns=["subject", "session", "run"])
+    runs = pd.DataFrame(shuffled, columns=["subject", "session", "run_id"])
     expected = sorted(labels, key=lambda row: tuple(int(part) for part in row))
     got = sort_runs(runs)
     assert list(got.itertuples(index=False, name=None)) == expected

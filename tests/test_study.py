@@ -92,7 +92,7 @@ def test_cross_validation_units_are_sessions_and_sizes_run_to_n_minus_2(study):
 
 def test_without_sessions_each_run_is_its_own_unit(runs_study, tmp_path):
     assert not runs_study.has_sessions
-    assert runs_study.unit_column == "run"
+    assert runs_study.unit_column == "run_id"
     assert runs_study.cv_units("01") == ["1", "2", "3", "4"]
     assert runs_study.training_sizes("01") == [1, 2]
     files = runs_study.run_files(runs_study.subject_runs("01"), "edges", ".npz")
@@ -104,7 +104,7 @@ def test_without_sessions_each_run_is_its_own_unit(runs_study, tmp_path):
         "session": "3",
         "run": "3",
     }
-    assert runs_study.find_run("01", None, "4")["run"] == "4"
+    assert runs_study.find_run("01", None, "task-rating_run-4")["run_id"] == "4"
     assert runs_study.scan_order.empty
     assert runs_study.prospective_subjects() == []
 

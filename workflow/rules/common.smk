@@ -62,7 +62,7 @@ def run_units(*names):
 
 def run_inputs(wildcards):
     """Every input of a run's signal extraction."""
-    return STUDY.run_inputs(wildcards.subject, wildcards.get("session"), wildcards.run)
+    return STUDY.run_inputs(wildcards.subject, wildcards.get("session"), wildcards.scan)
 
 
 def rest_inputs(wildcards):
@@ -72,7 +72,7 @@ def rest_inputs(wildcards):
 
 def run_tr(wildcards):
     """Repetition time of a run (s)."""
-    row = STUDY.find_run(wildcards.subject, wildcards.get("session"), wildcards.run)
+    row = STUDY.find_run(wildcards.subject, wildcards.get("session"), wildcards.scan)
     return float(row["tr"])
 
 

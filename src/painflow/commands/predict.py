@@ -125,7 +125,7 @@ def _predict_session(args: argparse.Namespace) -> None:
         qc_files=qc_files,
         units={
             file_key(path): {"session": args.session, "run": run}
-            for run, *paths in zip(runs["run"], features, qc_files, strict=True)
+            for run, *paths in zip(runs["run_id"], features, qc_files, strict=True)
             for path in paths
         },
         level=args.level,
@@ -215,8 +215,7 @@ def extract_session(
         entities = {
             "subject": args.subject,
             "session": args.session,
-            "task": record["task"],
-            "run": row.run,
+            "scan": row.scan,
             "atlas": record["atlas"]["name"],
         }
         name = {

@@ -12,9 +12,12 @@ ENTITY_ORDER = (
     ("session", "ses"),
     ("task", "task"),
     ("acquisition", "acq"),
+    ("ceagent", "ce"),
+    ("reconstruction", "rec"),
     ("direction", "dir"),
     ("run", "run"),
     ("echo", "echo"),
+    ("part", "part"),
     ("recording", "recording"),
     # painflow's own: the training and test subjects of a cross-subject pair.
     ("train", "train"),
@@ -30,6 +33,10 @@ ENTITY_ORDER = (
     ("desc", "desc"),
 )
 _KEY_TO_ENTITY = {key: name for name, key in ENTITY_ORDER}
+# The entities of a BOLD series, in order: ``scan`` joins them into one label.
+# The echo is left out: fMRIPrep combines a series' echoes into one output.
+SCAN_ENTITIES = ("task", "acquisition", "ceagent", "reconstruction", "direction")
+SCAN_ENTITIES += ("run", "part")
 
 
 def bids_name(entities: dict, suffix: str, extension: str) -> str:
@@ -40,7 +47,8 @@ def bids_name(entities: dict, suffix: str, extension: str) -> str:
     entities : dict
         Entity name (``subject``, ``session``, ``task``, ``run``, ...) to
         value. Entities whose value is None are left out. Values may be
-        Snakemake wildcards such as ``"{subject}"``.
+        Snakemake wildcards such as ``"{subject}"``. ``scan`` stands for a
+        series' entities from task to part at once (:func:`scan_label`).
     suffix : str
         The BIDS suffix, e.g. ``"bold"``.
     extension : str
@@ -51,15 +59,47 @@ def bids_name(entities: dict, suffix: str, extension: str) -> str:
     str
         e.g. ``"sub-01_ses-02_task-rating_run-1_bold.nii.gz"``.
     """
-    unknown = set(entities) - {name for name, _ in ENTITY_ORDER}
+    unknown = set(entities) - {name for name, _ in ENTITY_ORDER} - {"scan"}
     if unknown:
         raise ValueError(f"unknown BIDS entities: {sorted(unknown)}")
+    if entities.get("scan") is not None:
+        check_scan_alone(entities)
     parts = [
-        f"{key}-{entities[name]}"
-        for name, key in ENTITY_ORDER
+        entities[name] if name == "scan" else f"{key}-{entities[name]}"
+        for name, key in (*ENTITY_ORDER[:2], ("scan", None), *ENTITY_ORDER[2:])
         if entities.get(name) is not None
     ]
     return "_".join([*parts, suffix]) + extension
+
+
+def check_scan_alone(entities: dict) -> None:
+    """Raise when ``scan`` is given with an entity it stands for, or an echo."""
+    # An echo goes between run and part: a scan label cannot place it.
+    given = [
+        name for name in (*SCAN_ENTITIES, "echo") if entities.get(name) is not None
+    ]
+    if given:
+        raise ValueError(f"'scan' is given with the entities it stands for: {given}")
+
+
+def scan_label(entities: dict) -> str:
+    """A BOLD series' entities from task on, joined as in its file name.
+
+    Parameters
+    ----------
+    entities : dict
+        Entity names to values (None: absent), as :func:`parse_entities` gives.
+
+    Returns
+    -------
+    str
+        e.g. ``"task-rating_acq-mb8_dir-AP_run-1"``; the echo is left out.
+    """
+    return "_".join(
+        f"{key}-{entities[name]}"
+        for name, key in ENTITY_ORDER
+        if name in SCAN_ENTITIES and entities.get(name) is not None
+    )
 
 
 def bids_path(

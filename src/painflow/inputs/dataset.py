@@ -7,27 +7,27 @@ job starts.
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from painflow.atlas.surface import DTSERIES_SUFFIX
-from painflow.core.bids import bids_path, natural_key, parse_entities
+from painflow.core.bids import bids_path, natural_key, parse_entities, scan_label
 from painflow.core.fileio import read_json
+from painflow.inputs.series import (
+    SERIES_ENTITIES,
+    group_echoes,
+    run_ids,
+    select_series,
+)
 from painflow.signals.ratings import read_recording_sidecar, sidecar_path
 
 MIN_SESSIONS = 3
-RUN_ENTITIES = ("subject", "session", "task", "run")
-UNSUPPORTED_ENTITIES = ("acquisition", "direction", "echo")
-SCAN_ORDER_COLUMNS = ("subject", "session", "position", "acq_time", "order_source")
-# Where a subject's scan order comes from: sessions.tsv, or the labels alone.
-ORDER_FROM_ACQ_TIME = "acq_time"
-ORDER_ASSUMED = "assumed"
-
-log = logging.getLogger(__name__)
-
+RUN_COLUMNS = (*SERIES_ENTITIES, "scan", "echoes", "bold_raw")
+RUN_COLUMNS += ("bold", "confounds", "confounds_json", "tr", "ratings")
+# What names a run's files: its subject, session and series (task to part).
+RUN_ENTITIES = ("subject", "session", "scan")
 
 # fMRIPrep's CIFTI outputs (--cifti-output 91k or 170k) are in this space.
 GRAYORDINATE_SPACE = "fsLR"
@@ -80,6 +80,9 @@ class DatasetSpec:
         ``recording`` entity of the ratings.
     subjects : tuple of str
         Subjects to include (empty: all).
+    bold_filters : dict
+        BIDS key (``acq``, ``dir``, ...) to the label or labels of the
+        rating runs to include (empty: all).
     check_derivatives : bool
         Whether fMRIPrep's outputs must exist already (False when the
         workflow runs fMRIPrep itself).
@@ -94,6 +97,7 @@ class DatasetSpec:
     recording: str
     subjects: tuple
     check_derivatives: bool
+    bold_filters: dict = field(default_factory=dict)
 
     def __post_init__(self):
         check_space_entities(self.space, self.res, self.den)
@@ -121,11 +125,12 @@ class DatasetSpec:
             recording=config["ratings"]["recording"],
             subjects=tuple(str(label) for label in config["subjects"]),
             check_derivatives=config["fmriprep_dir"] is not None,
+            bold_filters=dict(config["bold_filters"]),
         )
 
 
 def run_entities(row) -> dict:
-    """The subject/session/task/run entities of a run (session may be None)."""
+    """The entities that name a run's files: subject, session (or None), scan."""
     return {name: row[name] for name in RUN_ENTITIES}
 
 
@@ -224,7 +229,7 @@ def task_bold(bids_dir: Path, task: str) -> list[Path]:
 
 
 def find_bold(spec: DatasetSpec) -> list[Path]:
-    """Raw BOLD files of the task, sorted."""
+    """Raw BOLD files of the task (of the configured subjects), sorted."""
     if not spec.bids_dir.is_dir():
         raise FileNotFoundError(f"{spec.bids_dir}: the BIDS folder does not exist")
     found = task_bold(spec.bids_dir, spec.task)
@@ -239,28 +244,36 @@ def find_bold(spec: DatasetSpec) -> list[Path]:
     return found
 
 
-def describe_run(spec: DatasetSpec, bold: Path) -> dict:
-    """Every input path of a run, checked to exist, and its repetition time."""
-    entities = parse_entities(bold)
-    for name in UNSUPPORTED_ENTITIES:
-        if name in entities:
-            raise ValueError(f"{bold}: the '{name}' entity is not supported")
-    run_ids = {name: entities.get(name) for name in RUN_ENTITIES}
-    if run_ids["run"] is None:
-        raise ValueError(f"{bold}: painflow needs a run entity on every BOLD file")
-    row = {
-        **run_ids,
-        "bold_raw": bold,
-        "ratings": ratings_path(spec, run_ids),
-        **fmriprep_outputs(spec, run_ids),
-    }
-    if not row["ratings"].exists():
-        raise FileNotFoundError(f"{row['ratings']}: no rating recording for {bold}")
-    read_recording_sidecar(sidecar_path(row["ratings"]))
+def find_series(spec: DatasetSpec) -> list[dict]:
+    """The BOLD series of the task that the config's ``bold_filters`` select.
+
+    Returns
+    -------
+    list of dict
+        :func:`painflow.inputs.series.group_echoes` of :func:`find_bold`.
+    """
+    where = f"task '{spec.task}' in {spec.bids_dir}"
+    return select_series(group_echoes(find_bold(spec)), spec.bold_filters, where)
+
+
+def describe_series(spec: DatasetSpec, series: dict) -> dict:
+    """A series' fMRIPrep outputs (checked when they must exist) and TR."""
+    row = {**series, **fmriprep_outputs(spec, run_entities(series))}
     if spec.check_derivatives:
         check_derivatives(row)
-    row["tr"] = repetition_time(spec.bids_dir, bold)
+    row["tr"] = repetition_time(spec.bids_dir, row["bold_raw"])
     return row
+
+
+def describe_run(spec: DatasetSpec, series: dict) -> dict:
+    """A rating run's inputs, checked to exist, and its repetition time."""
+    ratings = ratings_path(spec, run_entities(series))
+    if not ratings.exists():
+        raise FileNotFoundError(
+            f"{ratings}: no rating recording for {series['bold_raw']}"
+        )
+    read_recording_sidecar(sidecar_path(ratings))
+    return {**describe_series(spec, series), "ratings": ratings}
 
 
 def check_derivatives(row: dict) -> None:
@@ -303,29 +316,38 @@ def discover_runs(spec: DatasetSpec) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per run: ``subject, session, task, run`` (session None when
-        the dataset has no sessions), ``bold_raw``, ``ratings``, ``bold``
-        (preprocessed), ``confounds``, ``confounds_json`` and ``tr``.
+        One row per run (a BOLD series: a file, or a multi-echo series'
+        files): its entities ``subject, session, task, acquisition, ceagent,
+        reconstruction, direction, run, part`` (None when absent; session
+        None when the dataset has no sessions), ``scan`` (the entities from
+        task on, as in file names), ``run_id`` (its label within the session
+        in painflow's tables, :func:`painflow.inputs.series.run_id`),
+        ``echoes`` and ``bold_raw`` (its raw files, and the first), ``ratings``,
+        ``bold`` (preprocessed), ``confounds``, ``confounds_json`` and ``tr``.
 
     Raises
     ------
     FileNotFoundError, ValueError
         Naming the file and the problem: a missing recording, sidecar field
-        or fMRIPrep output, a dataset mixing runs with and without sessions,
-        or a subject with fewer than three sessions (or runs, without
-        sessions).
+        or fMRIPrep output, an entity painflow cannot carry, a filter that
+        matches nothing, two runs of a session with one label, a dataset
+        mixing runs with and without sessions, or a subject with fewer than
+        three sessions (or runs, without sessions).
     """
-    runs = pd.DataFrame([describe_run(spec, bold) for bold in find_bold(spec)])
+    rows = [describe_run(spec, series) for series in find_series(spec)]
+    runs = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
+    runs["run_id"] = run_ids(rows, f"task '{spec.task}' in {spec.bids_dir}")
     with_session = runs["session"].notna()
     if with_session.any() and not with_session.all():
         raise ValueError(f"{spec.bids_dir}: some runs have sessions and some do not")
     unit = cv_unit_column(has_sessions=bool(with_session.all()))
-    for subject, rows in runs.groupby("subject"):
-        n_units = rows[unit].nunique()
+    word = "session" if with_session.all() else "run"
+    for subject, subject_runs in runs.groupby("subject"):
+        n_units = subject_runs[unit].nunique()
         if n_units < MIN_SESSIONS:
             raise ValueError(
-                f"{spec.bids_dir / f'sub-{subject}'}: {n_units} {unit}(s) of task "
-                f"'{spec.task}'; nested leave-one-{unit}-out cross-validation needs "
+                f"{spec.bids_dir / f'sub-{subject}'}: {n_units} {word}(s) of task "
+                f"'{spec.task}'; nested leave-one-{word}-out cross-validation needs "
                 f"at least {MIN_SESSIONS}"
             )
     return sort_runs(runs)
@@ -333,6 +355,8 @@ def discover_runs(spec: DatasetSpec) -> pd.DataFrame:
 
 def cv_unit_column(has_sessions: bool) -> str:
     """The column naming a run's cross-validation unit: its session, else the run.
+
+    Without sessions the unit is the run, named by its ``run_id``.
 
     Parameters
     ----------
@@ -342,186 +366,19 @@ def cv_unit_column(has_sessions: bool) -> str:
     Returns
     -------
     str
-        ``"session"`` or ``"run"``.
+        ``"session"`` or ``"run_id"``.
     """
-    return "session" if has_sessions else "run"
+    return "session" if has_sessions else "run_id"
 
 
-def sort_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Runs by subject, session and run, labels in natural order (2 before 10)."""
+def sort_runs(runs: pd.DataFrame, label: str = "run_id") -> pd.DataFrame:
+    """Runs by subject, session and ``label``, in natural order (2 before 10)."""
     keys = [
         tuple(natural_key("" if pd.isna(value) else value) for value in row)
-        for row in runs[["subject", "session", "run"]].itertuples(index=False)
+        for row in runs[["subject", "session", label]].itertuples(index=False)
     ]
     order = sorted(range(len(runs)), key=keys.__getitem__)
     return runs.iloc[order].reset_index(drop=True)
-
-
-def sessions_table_path(bids_dir: Path, subject: str) -> Path:
-    """The subject's ``sub-<label>_sessions.tsv`` (``acq_time`` of each session)."""
-    return bids_path(bids_dir, {"subject": subject}, "sessions", ".tsv", None)
-
-
-def parse_acq_time(table_path: Path, session_id: str, value: str) -> pd.Timestamp:
-    """One ``acq_time`` as a timestamp; raise naming the file, session and value."""
-    try:
-        parsed = pd.to_datetime(value, format="ISO8601")
-    except (ValueError, OverflowError):
-        parsed = pd.NaT
-    if pd.isna(parsed):
-        raise ValueError(
-            f"{table_path}: acq_time {value!r} of {session_id} is not an ISO 8601 "
-            "date-time (e.g. 2024-01-09T10:30:00)"
-        )
-    return parsed
-
-
-def acquisition_times(table_path: Path, sessions: list[str]) -> dict:
-    """Acquisition time of each session, from a ``sessions.tsv``.
-
-    Times with a time zone are compared in UTC.
-
-    Parameters
-    ----------
-    table_path : Path
-        The subject's sessions file.
-    sessions : list of str
-        Session labels (without ``ses-``).
-
-    Returns
-    -------
-    dict
-        Session label to :class:`pandas.Timestamp`.
-
-    Raises
-    ------
-    ValueError
-        Naming the file: a missing column or session, a session listed
-        twice, a value that is not a date-time, or times with and without a
-        time zone side by side.
-    """
-    table = pd.read_csv(table_path, sep="\t", dtype=str, keep_default_na=False)
-    if "acq_time" not in table or "session_id" not in table:
-        raise ValueError(f"{table_path}: needs columns session_id and acq_time")
-    repeated = table.loc[table["session_id"].duplicated(), "session_id"].tolist()
-    if repeated:
-        raise ValueError(f"{table_path}: sessions listed more than once: {repeated}")
-    values = dict(zip(table["session_id"], table["acq_time"], strict=True))
-    missing = [label for label in sessions if f"ses-{label}" not in values]
-    if missing:
-        raise ValueError(f"{table_path}: no acq_time for sessions {missing}")
-    times = {
-        label: parse_acq_time(table_path, f"ses-{label}", values[f"ses-{label}"])
-        for label in sessions
-    }
-    zoned = {label for label, time in times.items() if time.tzinfo is not None}
-    if zoned and len(zoned) < len(times):
-        naive = sorted(set(times) - zoned, key=natural_key)
-        raise ValueError(
-            f"{table_path}: acq_time of ses-{sorted(zoned, key=natural_key)[0]} has "
-            f"a time zone and that of ses-{naive[0]} has none; they cannot be "
-            "ordered"
-        )
-    return {
-        label: time.tz_convert("UTC") if zoned else time
-        for label, time in times.items()
-    }
-
-
-def assumed_order_warning(subject: str, table_path: Path) -> str:
-    """The warning that a subject's scan order was assumed from its labels."""
-    return (
-        f"sub-{subject}: no {table_path}; scan order assumed to be the natural "
-        "order of the session labels (2 before 10). Add acq_time in that file "
-        "for the prospective test to follow the real order"
-    )
-
-
-def scan_order(bids_dir: Path, subject: str, sessions: list[str]) -> pd.DataFrame:
-    """A subject's sessions in the order they were scanned.
-
-    Parameters
-    ----------
-    bids_dir : Path
-        The raw BIDS dataset.
-    subject : str
-        Subject label.
-    sessions : list of str
-        The subject's session labels.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``SCAN_ORDER_COLUMNS``, one row per session in scan order: by
-        ``acq_time`` in ``sub-<label>_sessions.tsv`` (``order_source``
-        ``acq_time``), ties by label; without that file, in the natural order
-        of the labels (``order_source`` ``assumed``, ``acq_time`` ``n/a``),
-        with a warning in the log.
-
-    Raises
-    ------
-    ValueError
-        As :func:`acquisition_times`.
-    """
-    table_path = sessions_table_path(bids_dir, subject)
-    labels = sorted(set(sessions), key=natural_key)
-    if table_path.exists():
-        times = acquisition_times(table_path, labels)
-        labels = sorted(labels, key=lambda label: (times[label], natural_key(label)))
-        stamps = [times[label].isoformat() for label in labels]
-        source = ORDER_FROM_ACQ_TIME
-    else:
-        log.warning(assumed_order_warning(subject, table_path))
-        stamps = ["n/a"] * len(labels)
-        source = ORDER_ASSUMED
-    return pd.DataFrame(
-        {
-            "subject": subject,
-            "session": labels,
-            "position": range(1, len(labels) + 1),
-            "acq_time": stamps,
-            "order_source": source,
-        },
-        columns=list(SCAN_ORDER_COLUMNS),
-    )
-
-
-def session_order(bids_dir: Path, subject: str, sessions: list[str]) -> list[str]:
-    """A subject's session labels in scan order (see :func:`scan_order`)."""
-    return scan_order(bids_dir, subject, sessions)["session"].tolist()
-
-
-def scan_order_table(bids_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
-    """The scan order of every subject's sessions (no rows without sessions).
-
-    Parameters
-    ----------
-    bids_dir : Path
-        The raw BIDS dataset.
-    runs : pandas.DataFrame
-        From :func:`discover_runs`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        :func:`scan_order` of each subject, one after another.
-    """
-    with_session = runs[runs["session"].notna()]
-    tables = [
-        scan_order(bids_dir, subject, rows["session"].tolist())
-        for subject, rows in with_session.groupby("subject", sort=False)
-    ]
-    if not tables:
-        return pd.DataFrame(columns=list(SCAN_ORDER_COLUMNS))
-    return pd.concat(tables, ignore_index=True)
-
-
-def orders_by_subject(table: pd.DataFrame) -> dict[str, list[str]]:
-    """Subject to its sessions in scan order, from :func:`scan_order_table`."""
-    return {
-        subject: rows["session"].tolist()
-        for subject, rows in table.groupby("subject", sort=False)
-    }
 
 
 def session_runs(spec: DatasetSpec, subject: str, session: str) -> pd.DataFrame:
@@ -542,8 +399,10 @@ def session_runs(spec: DatasetSpec, subject: str, session: str) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per run, in run order: ``run``, ``bold``, ``confounds``,
-        ``ratings`` (None without a raw dataset) and ``tr``.
+        One row per run, in natural order of names: its entities, ``scan``,
+        ``run_id`` (as :func:`discover_runs`), ``bold``, ``confounds``,
+        ``ratings`` (None without a raw dataset) and ``tr``; the config's
+        ``bold_filters`` applied.
 
     Raises
     ------
@@ -552,17 +411,10 @@ def session_runs(spec: DatasetSpec, subject: str, session: str) -> pd.DataFrame:
         a confounds table, or (with a raw dataset) a rating recording.
     """
     with_ratings = spec.bids_dir != spec.fmriprep_dir
-    entities = {"subject": subject, "session": session, "task": spec.task}
-    pattern = preproc_bold_path(spec, {**entities, "run": "*"})
-    found = sorted(pattern.parent.glob(pattern.name), key=lambda p: natural_key(p.name))
-    if not found:
-        raise FileNotFoundError(
-            f"{pattern.parent}: no preprocessed BOLD of task '{spec.task}' "
-            f"named {pattern.name}"
-        )
+    found = session_preproc_bold(spec, subject, session)
     rows = []
     for bold in found:
-        run = {**entities, "run": parse_entities(bold)["run"]}
+        run = {"subject": subject, "session": session, "scan": scan_of(bold)}
         raw = bids_path(spec.bids_dir, run, "bold", ".nii.gz")
         row = {"bold_raw": raw if with_ratings else bold, **fmriprep_outputs(spec, run)}
         check_derivatives(row)
@@ -572,11 +424,45 @@ def session_runs(spec: DatasetSpec, subject: str, session: str) -> pd.DataFrame:
         tr_source = (spec.bids_dir, raw) if with_ratings else (spec.fmriprep_dir, bold)
         rows.append(
             {
-                "run": run["run"],
+                **series_entities(bold),
+                "scan": run["scan"],
+                "bold_raw": row["bold_raw"],
                 "bold": bold,
                 "confounds": row["confounds"],
                 "ratings": ratings,
                 "tr": repetition_time(*tr_source),
             }
         )
-    return pd.DataFrame(rows)
+    rows = select_series(rows, spec.bold_filters, f"sub-{subject} ses-{session}")
+    ids = run_ids(rows, f"sub-{subject} ses-{session}")
+    labelled = [{**row, "run_id": label} for row, label in zip(rows, ids, strict=True)]
+    return pd.DataFrame(labelled)
+
+
+def session_preproc_bold(spec: DatasetSpec, subject: str, session: str) -> list:
+    """FMRIPrep's preprocessed BOLD of a session's task runs, in natural order."""
+    pattern = preproc_bold_path(
+        spec, {"subject": subject, "session": session, "scan": f"task-{spec.task}*"}
+    )
+    found = [
+        path
+        for path in pattern.parent.glob(pattern.name)
+        if parse_entities(path).get("task") == spec.task
+    ]
+    if not found:
+        raise FileNotFoundError(
+            f"{pattern.parent}: no preprocessed BOLD of task '{spec.task}' "
+            f"named {pattern.name}"
+        )
+    return sorted(found, key=lambda path: natural_key(path.name))
+
+
+def series_entities(path: Path) -> dict:
+    """The series entities of a file named after its series (None: absent)."""
+    parsed = parse_entities(path)
+    return {name: parsed.get(name) for name in SERIES_ENTITIES}
+
+
+def scan_of(path: Path) -> str:
+    """The series label (task to part) of a file named after its series."""
+    return scan_label(parse_entities(path))

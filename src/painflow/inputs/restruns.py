@@ -11,29 +11,17 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from painflow.core.bids import parse_entities
 from painflow.inputs.dataset import (
-    RUN_ENTITIES,
+    RUN_COLUMNS,
     DatasetSpec,
-    check_derivatives,
-    fmriprep_outputs,
-    repetition_time,
+    describe_series,
     sort_runs,
     task_bold,
 )
+from painflow.inputs.series import group_echoes
 
-REST_COLUMNS = (*RUN_ENTITIES, "bold_raw", "bold", "confounds", "confounds_json", "tr")
-
-
-def describe_rest_run(spec: DatasetSpec, bold) -> dict:
-    """A rest run's entities, fMRIPrep outputs (checked when they must exist), TR."""
-    entities = parse_entities(bold)
-    ids = {name: entities.get(name) for name in RUN_ENTITIES}  # run may be None
-    row = {**ids, "bold_raw": bold, **fmriprep_outputs(spec, ids)}
-    if spec.check_derivatives:
-        check_derivatives(row)
-    row["tr"] = repetition_time(spec.bids_dir, bold)
-    return row
+# A rest run's columns: a rating run's, but for the ratings.
+REST_COLUMNS = tuple(column for column in RUN_COLUMNS if column != "ratings")
 
 
 def discover_rest_runs(
@@ -87,6 +75,7 @@ def find_rest_runs(
     """
     rest = dataclasses.replace(spec, task=rest_task)
     found = task_bold(rest.bids_dir, rest_task)
-    rows = [describe_rest_run(rest, bold) for bold in found]
+    rows = [describe_series(rest, series) for series in group_echoes(found)]
     runs = pd.DataFrame(rows, columns=list(REST_COLUMNS))
-    return sort_runs(runs[runs["subject"].isin([str(s) for s in subjects])])
+    runs = runs[runs["subject"].isin([str(s) for s in subjects])]
+    return sort_runs(runs, label="scan")

@@ -8,13 +8,13 @@ import pandas as pd
 
 from painflow import __version__
 from painflow.core.fileio import write_json, write_tsv
-from painflow.inputs.dataset import (
+from painflow.inputs.fmriprep import DOCKER_IMAGE, FMRIPREP_VERSION
+from painflow.inputs.scanorder import (
     ORDER_ASSUMED,
     SCAN_ORDER_COLUMNS,
     assumed_order_warning,
     sessions_table_path,
 )
-from painflow.inputs.fmriprep import DOCKER_IMAGE, FMRIPREP_VERSION
 from painflow.workflow.logs import log
 
 

@@ -64,7 +64,7 @@ def glm_session_inputs(study, subject: str, session: str) -> dict:
 def glm_session_runs(study, subject: str, session: str) -> dict:
     """A session's run labels and repetition times, in input order."""
     rows = session_runs(study, subject, session)
-    return {"runs": list(rows["run"]), "trs": [float(tr) for tr in rows["tr"]]}
+    return {"runs": list(rows["run_id"]), "trs": [float(tr) for tr in rows["tr"]]}
 
 
 def glm_inputs(study, subject: str) -> dict:

@@ -94,7 +94,8 @@ class IndividualAtlas:
     def raw_bold(self, subject: str, session: str) -> list[str]:
         """Raw BOLD files of a session's rest runs."""
         rows = self.subject_rest_runs(subject)
-        return [str(path) for path in rows[rows["session"] == session]["bold_raw"]]
+        echoes = rows[rows["session"] == session]["echoes"]
+        return [str(path) for paths in echoes for path in paths]
 
     def surfaces(self, subject: str) -> dict[str, str]:
         """Left and right midthickness of a subject (config, else the group's)."""

@@ -110,4 +110,4 @@ class RestTest:
         """Raw BOLD of the session's scored rest run (none without one)."""
         if session not in self.sessions(subject):
             return []
-        return [str(self.run(subject, session)["bold_raw"])]
+        return [str(path) for path in self.run(subject, session)["echoes"]]

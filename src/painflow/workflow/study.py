@@ -15,17 +15,21 @@ import pandas as pd
 
 from painflow.analyses.learningcurve import training_sizes
 from painflow.analyses.prospective import ProspectiveDesign, prospective_plan
-from painflow.core.bids import bids_name, bids_path, file_key, parse_entities
+from painflow.core.bids import (
+    bids_name,
+    bids_path,
+    file_key,
+    parse_entities,
+    scan_label,
+)
 from painflow.inputs.dataset import (
     DatasetSpec,
     cv_unit_column,
     discover_runs,
-    first_t1w,
-    fmriprep_outputs,
-    orders_by_subject,
-    scan_order_table,
 )
-from painflow.inputs.fmriprep import check_engine, output_spaces, resolve_license
+from painflow.inputs.fmriprep import check_engine, resolve_license
+from painflow.inputs.scanorder import orders_by_subject, scan_order_table
+from painflow.workflow.fmriprep import FmriprepPaths
 from painflow.workflow.glm import glm_targets
 from painflow.workflow.groupmodel import group_model_targets
 from painflow.workflow.individual import IndividualAtlas, is_individual
@@ -36,7 +40,8 @@ from painflow.workflow.resttest import RestTest
 
 # The entities that tell apart the files of each level (a job's wildcards).
 LEVELS = {
-    "run": ("subject", "session", "task", "run"),
+    # A run's series label (``scan``) holds its task and every entity to part.
+    "run": ("subject", "session", "scan"),
     "session": ("subject", "session"),
     "subject": ("subject",),
     "size": ("subject", "size"),
@@ -47,7 +52,7 @@ EVALUATION_FIGURES = ("timecourse", "scatter", "roc")
 RUN_INPUTS = ("bold", "confounds", "confounds_json", "ratings")
 
 
-class Study:
+class Study(FmriprepPaths):
     """Subjects, sessions, runs and outputs of one configured study.
 
     Parameters
@@ -108,7 +113,7 @@ class Study:
             RestTest.from_config(config, dataset, runs) if self.has_sessions else None
         )
         self._rows = {
-            (row.subject, row.session if self.has_sessions else None, row.run): row
+            (row.subject, row.session if self.has_sessions else None, row.scan): row
             for row in runs.itertuples(index=False)
         }
 
@@ -171,12 +176,12 @@ class Study:
         """The subject's learning-curve training-set sizes."""
         return training_sizes(len(self.cv_units(subject)))
 
-    def find_run(self, subject: str, session: str | None, run: str) -> pd.Series:
+    def find_run(self, subject: str, session: str | None, scan: str) -> pd.Series:
         """The discovered run of these labels (session ignored without sessions)."""
-        key = (subject, session if self.has_sessions else None, run)
+        key = (subject, session if self.has_sessions else None, scan)
         if key not in self._rows:
             raise KeyError(
-                f"no discovered run sub-{subject} ses-{session} run-{run} "
+                f"no discovered run sub-{subject} ses-{session} {scan} "
                 f"in {self.dataset.bids_dir}"
             )
         return pd.Series(self._rows[key]._asdict())
@@ -185,7 +190,7 @@ class Study:
         """The discovered run a per-run file belongs to, from its name."""
         entities = parse_entities(path)
         return self.find_run(
-            entities.get("subject"), entities.get("session"), entities.get("run")
+            entities.get("subject"), entities.get("session"), scan_label(entities)
         )
 
     def run_units(self, *files: Iterable[str]) -> dict[str, dict[str, str]]:
@@ -199,7 +204,7 @@ class Study:
         Returns
         -------
         dict
-            ``{file name: {"session": cross-validation unit, "run": run label}}``.
+            ``{file name: {"session": cross-validation unit, "run": run_id}}``.
         """
         units = {}
         lists = ([paths] if isinstance(paths, str) else paths for paths in files)
@@ -207,7 +212,7 @@ class Study:
             row = self.run_of(path)
             units[file_key(path)] = {
                 "session": row[self.unit_column],
-                "run": row["run"],
+                "run": row["run_id"],
             }
         return units
 
@@ -222,7 +227,8 @@ class Study:
 
     def session_raw_bold(self, subject: str, session: str) -> list[str]:
         """Raw BOLD files of one session, rest runs included."""
-        rating = [str(path) for path in self.runs_in(subject, [session])["bold_raw"]]
+        echoes = self.runs_in(subject, [session])["echoes"]
+        rating = [str(path) for paths in echoes for path in paths]
         rest = [
             *(self.individual.raw_bold(subject, session) if self.individual else []),
             *(self.rest_test.raw_bold(subject, session) if self.rest_test else []),
@@ -340,7 +346,11 @@ class Study:
         """A per-run output of each run of a table of discovered runs."""
         return [
             self.run_output(
-                suffix, extension, subject=row.subject, session=row.session, run=row.run
+                suffix,
+                extension,
+                subject=row.subject,
+                session=row.session,
+                scan=row.scan,
             )
             for row in rows.itertuples()
         ]
@@ -523,9 +533,9 @@ class Study:
         """A preprocessed BOLD: the grid or mesh a named atlas is fit to."""
         return str(self.runs.iloc[0]["bold"])
 
-    def run_inputs(self, subject: str, session: str | None, run: str) -> dict:
+    def run_inputs(self, subject: str, session: str | None, scan: str) -> dict:
         """Every input of a run's signal extraction."""
-        row = self.find_run(subject, session, run)
+        row = self.find_run(subject, session, scan)
         return {
             **{name: str(row[name]) for name in RUN_INPUTS},
             **self.atlas_inputs(subject),
@@ -540,50 +550,6 @@ class Study:
             **self.atlas_inputs(subject),
             **{f"surface_{side}": path for side, path in surfaces.items()},
         }
-
-    # fMRIPrep, when painflow runs it (config fmriprep_dir null).
-
-    def fmriprep_anat(self, desc: str, suffix: str = "T1w") -> str:
-        """An anatomical output of ``fmriprep_anat``."""
-        return self.path(
-            self.fmriprep_dir, "subject", suffix, ".nii.gz", "anat", desc=desc
-        )
-
-    def first_t1w(self, subject: str) -> str:
-        """The subject's T1w image that ``fmriprep_anat`` reads."""
-        return str(first_t1w(self.dataset.bids_dir, subject))
-
-    def fmriprep_session_dir(self, subject="{subject}", session="{session}") -> str:
-        """The output folder of one fMRIPrep session job."""
-        name = f"sub-{subject}_ses-{session}"
-        return str(self.fmriprep_dir / "sourcedata" / "sessions" / name)
-
-    def fmriprep_work_dir(self, job: str) -> str:
-        """Work folder of one fMRIPrep job (each its own: workflows share names)."""
-        configured = self.config["fmriprep"]["work_dir"]
-        root = Path(configured) if configured else self.output_dir / "work" / "fmriprep"
-        return str(root / job)
-
-    def fmriprep_run_outputs(self) -> dict[str, str]:
-        """Patterns of a run's fMRIPrep outputs that signal extraction reads."""
-        entities = self.entities("run")
-        if len(self.fmriprep_tasks) > 1:  # rating and rest runs
-            entities["task"] = "{task}"
-        outputs = fmriprep_outputs(self.dataset, entities)
-        return {name: str(path) for name, path in outputs.items()}
-
-    def fmriprep_settings(self) -> dict:
-        """Config ``fmriprep`` with the output spaces and CIFTI output it passes."""
-        config = self.config
-        spaces = output_spaces(
-            config["space"],
-            config["res"],
-            config["den"],
-            config["fmriprep"]["output_spaces"],
-        )
-        return dict(
-            config["fmriprep"], output_spaces=list(spaces), cifti_output=config["den"]
-        )
 
 
 def derivatives_root(path: str) -> str:

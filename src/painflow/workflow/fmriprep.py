@@ -1,0 +1,60 @@
+"""The fMRIPrep jobs' paths and settings, when painflow runs fMRIPrep.
+
+That is when config ``fmriprep_dir`` is null: the outputs go into a tree of
+painflow's own, one folder per session job, linked into one derivatives tree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from painflow.inputs.dataset import first_t1w, fmriprep_outputs
+from painflow.inputs.fmriprep import output_spaces
+
+
+class FmriprepPaths:
+    """The fMRIPrep part of :class:`painflow.workflow.study.Study`.
+
+    Uses the study's ``config``, ``dataset``, ``fmriprep_dir``,
+    ``output_dir``, ``path`` and ``entities``.
+    """
+
+    def fmriprep_anat(self, desc: str, suffix: str = "T1w") -> str:
+        """An anatomical output of ``fmriprep_anat``."""
+        return self.path(
+            self.fmriprep_dir, "subject", suffix, ".nii.gz", "anat", desc=desc
+        )
+
+    def first_t1w(self, subject: str) -> str:
+        """The subject's T1w image that ``fmriprep_anat`` reads."""
+        return str(first_t1w(self.dataset.bids_dir, subject))
+
+    def fmriprep_session_dir(self, subject="{subject}", session="{session}") -> str:
+        """The output folder of one fMRIPrep session job."""
+        name = f"sub-{subject}_ses-{session}"
+        return str(self.fmriprep_dir / "sourcedata" / "sessions" / name)
+
+    def fmriprep_work_dir(self, job: str) -> str:
+        """Work folder of one fMRIPrep job (each its own: workflows share names)."""
+        configured = self.config["fmriprep"]["work_dir"]
+        root = Path(configured) if configured else self.output_dir / "work" / "fmriprep"
+        return str(root / job)
+
+    def fmriprep_run_outputs(self) -> dict[str, str]:
+        """Patterns of a run's fMRIPrep outputs that signal extraction reads."""
+        # The scan wildcard holds the task: rating and rest runs alike.
+        outputs = fmriprep_outputs(self.dataset, self.entities("run"))
+        return {name: str(path) for name, path in outputs.items()}
+
+    def fmriprep_settings(self) -> dict:
+        """Config ``fmriprep`` with the output spaces and CIFTI output it passes."""
+        config = self.config
+        spaces = output_spaces(
+            config["space"],
+            config["res"],
+            config["den"],
+            config["fmriprep"]["output_spaces"],
+        )
+        return dict(
+            config["fmriprep"], output_spaces=list(spaces), cifti_output=config["den"]
+        )
