@@ -120,6 +120,8 @@ class ExampleStudy:
 
     Attributes
     ----------
+    name : str
+        The example's name.
     bids_dir, fmriprep_dir : Path
     atlas_image, atlas_labels : Path
     task, space : str
@@ -128,6 +130,7 @@ class ExampleStudy:
         Each raw BOLD written to its repetition time.
     """
 
+    name: str
     bids_dir: Path
     fmriprep_dir: Path
     atlas_image: Path
@@ -217,7 +220,9 @@ def build_example(
             write_run(bids_dir, bold, tr[bold], rng, space, res)
     write_t1w(source, bids_dir, {bold.parts[len(bids_dir.parts)] for bold in tr})
     image, labels = write_atlas(out / "atlas")
-    return ExampleStudy(bids_dir, fmriprep_dir, image, labels, task, space, res, tr)
+    return ExampleStudy(
+        name, bids_dir, fmriprep_dir, image, labels, task, space, res, tr
+    )
 
 
 def companions(source: Path, task: str, runs: list[Path]) -> list[Path]:

@@ -7,9 +7,10 @@ should find is read from the example folder by a glob of this file's own.
 """
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from bids_examples import (
     ATLAS_NAME,
@@ -50,13 +51,20 @@ class Example:
     space: str = "MNI152NLin6Asym"
     res: str | None = "2"
     copy_session: tuple | None = None
+    overrides: dict = field(default_factory=dict)
 
 
 EXAMPLE_STUDIES = {
     # 7t_trt and synthetic have two sessions per subject, and painflow needs at
     # least three cross-validation units per subject: session 3 repeats the
     # layout of session 2 under its own label.
-    "7t_trt": Example("rest", ("01", "02"), copy_session=("2", "3")),
+    # Its one task is rest, which the rest-run test takes for rest runs.
+    "7t_trt": Example(
+        "rest",
+        ("01", "02"),
+        copy_session=("2", "3"),
+        overrides={"rest_test": {"enabled": False}},
+    ),
     "ds005": Example("mixedgamblestask", ("01", "02")),
     # fMRIPrep outputs in the space synthetic's own derivatives have, which
     # carry no res entity (its confounds are named by fMRIPrep < 20.2,
@@ -92,9 +100,9 @@ def studies(tmp_path_factory):
     return study
 
 
-def expected_bold(name: str, bids_dir: Path) -> list[Path]:
-    """The raw BOLD of the built study: the example's, and any copied session."""
-    example = EXAMPLE_STUDIES[name]
+def expected_bold(study) -> list[Path]:
+    """The raw BOLD of a built study: the example's, and any copied session."""
+    name, example = study.name, EXAMPLE_STUDIES[study.name]
     found = [
         path.relative_to(example_dir(name))
         for path in example_bold(example_dir(name), example.task)
@@ -106,7 +114,7 @@ def expected_bold(name: str, bids_dir: Path) -> list[Path]:
             for path in found
             if f"ses-{source}" in path.parts
         ]
-    return sorted(bids_dir / path for path in found)
+    return sorted(study.bids_dir / path for path in found)
 
 
 def expected_row(study, bold: Path) -> dict:
@@ -127,11 +135,21 @@ def expected_row(study, bold: Path) -> dict:
     }
 
 
+def example_config(study, output: Path, **overrides) -> dict:
+    """The study's quick config, with the example's own settings."""
+    return study.config(output, **EXAMPLE_STUDIES[study.name].overrides, **overrides)
+
+
 def dataset_spec(study, **overrides) -> DatasetSpec:
     """The study's inputs as a validated config names them."""
-    config = study.config(study.bids_dir / "out", **overrides)
+    config = example_config(study, study.bids_dir / "out", **overrides)
     validate(config, str(SCHEMA), set_default=True)
     return DatasetSpec.from_config(config, config["fmriprep_dir"])
+
+
+def label(value):
+    """An entity's label, None when absent (a missing string is NaN in pandas)."""
+    return None if pd.isna(value) else value
 
 
 def output_name(bold: Path, suffix: str) -> str:
@@ -149,9 +167,10 @@ def test_the_examples_are_those_of_the_pinned_sdist():
 def test_discovery_finds_every_bold_file_with_its_entities(name, studies):
     study = studies(name)
     runs = discover_runs(dataset_spec(study))
-    expected = expected_bold(name, study.bids_dir)
+    expected = expected_bold(study)
     assert sorted(runs["bold_raw"]) == expected
     for row in runs.to_dict("records"):
+        row.update({column: label(row[column]) for column in ENTITY_COLUMNS})
         wanted = expected_row(study, row["bold_raw"])
         assert {key: row[key] for key in wanted} == wanted
     assert runs["run_id"].notna().all()
@@ -162,7 +181,7 @@ def test_discovery_finds_every_bold_file_with_its_entities(name, studies):
 def test_7t_trt_runs_with_and_without_a_run_label_inherit_their_own_tr(studies):
     runs = discover_runs(dataset_spec(studies("7t_trt")))
     found = {
-        acquisition: ({row.tr for row in rows.itertuples()}, set(rows["run"]))
+        acquisition: (set(rows["tr"]), {label(run) for run in rows["run"]})
         for acquisition, rows in runs.groupby("acquisition")
     }
     # Each acquisition's RepetitionTime is only in its sidecar at the dataset's
@@ -173,7 +192,7 @@ def test_7t_trt_runs_with_and_without_a_run_label_inherit_their_own_tr(studies):
 def test_synthetic_derivatives_mirror_those_of_the_example(studies):
     study = studies("synthetic")
     own = example_dir("synthetic") / "derivatives" / "fmriprep"
-    for bold in expected_bold("synthetic", study.bids_dir):
+    for bold in expected_bold(study):
         if "ses-03" not in bold.parts:
             preprocessed = study.files(bold)["bold"]
             assert (own / preprocessed.relative_to(study.fmriprep_dir)).exists()
@@ -183,13 +202,11 @@ def test_synthetic_derivatives_mirror_those_of_the_example(studies):
 def test_a_dry_run_plans_signals_and_features_for_every_run(name, studies, tmp_path):
     study = studies(name)
     subjects = EXAMPLE_STUDIES[name].subjects
-    config = study.config(tmp_path / "out", subjects=list(subjects))
+    config = example_config(study, tmp_path / "out", subjects=list(subjects))
     result = run_workflow(config, tmp_path / "work", "-n")
     assert result.returncode == 0, result.stdout[-3000:]
     runs = [
-        bold
-        for bold in expected_bold(name, study.bids_dir)
-        if name_pairs(bold)["sub"] in subjects
+        bold for bold in expected_bold(study) if name_pairs(bold)["sub"] in subjects
     ]
     jobs = planned_files(result.stdout)
     rules = Counter(rule for rule, _ in jobs)
@@ -210,7 +227,7 @@ def test_a_dry_run_plans_signals_and_features_for_every_run(name, studies, tmp_p
 def test_an_acquisition_filter_keeps_only_its_runs(studies):
     study = studies("7t_trt")
     kept = discover_runs(dataset_spec(study, bold_filters={"acq": "prefrontal"}))
-    every = expected_bold("7t_trt", study.bids_dir)
+    every = expected_bold(study)
     prefrontal = [bold for bold in every if "_acq-prefrontal_" in bold.name]
     assert sorted(kept["bold_raw"]) == prefrontal
     both = {"acq": ["prefrontal", "fullbrain"]}
@@ -224,7 +241,7 @@ def test_a_filter_matching_nothing_stops_the_dry_run_naming_what_exists(
     studies, tmp_path
 ):
     study = studies("7t_trt")
-    config = study.config(tmp_path / "out", bold_filters={"acq": "nope"})
+    config = example_config(study, tmp_path / "out", bold_filters={"acq": "nope"})
     result = run_workflow(config, tmp_path / "work", "-n")
     assert result.returncode != 0
     assert "nope" in result.stdout, result.stdout[-3000:]
