@@ -6,6 +6,7 @@ with small images and rating recordings written under them. What discovery
 should find is read from the example folder by a glob of this file's own.
 """
 
+import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,19 @@ EXAMPLE_STUDIES = {
 }
 
 
+def build(name: str, out: Path):
+    """The study on an example, as :data:`EXAMPLE_STUDIES` describes it."""
+    example = EXAMPLE_STUDIES[name]
+    return build_example(
+        name,
+        example.task,
+        out,
+        space=example.space,
+        res=example.res,
+        copy_session=example.copy_session,
+    )
+
+
 @pytest.fixture(scope="module")
 def studies(tmp_path_factory):
     """Each example's study, built once when a test first asks for it."""
@@ -86,15 +100,7 @@ def studies(tmp_path_factory):
 
     def study(name: str):
         if name not in built:
-            example = EXAMPLE_STUDIES[name]
-            built[name] = build_example(
-                name,
-                example.task,
-                tmp_path_factory.mktemp(name),
-                space=example.space,
-                res=example.res,
-                copy_session=example.copy_session,
-            )
+            built[name] = build(name, tmp_path_factory.mktemp(name))
         return built[name]
 
     return study
@@ -248,3 +254,15 @@ def test_a_filter_matching_nothing_stops_the_dry_run_naming_what_exists(
     message = result.stdout[result.stdout.index("nope") :]
     assert "fullbrain" in message and "prefrontal" in message, message
     assert "Job stats" not in result.stdout
+
+
+def test_synthetic_runs_as_nii_and_nii_gz_both_stop_discovery_naming_them(tmp_path):
+    # synthetic ships every run both compressed and not (the builder keeps the
+    # .nii.gz); restored for one run, the pair is one series twice.
+    study = build("synthetic", tmp_path)
+    bold = expected_bold(study)[0]
+    shutil.copyfile(bold, bold.with_suffix(""))
+    with pytest.raises(ValueError) as raised:
+        discover_runs(dataset_spec(study))
+    assert bold.name in str(raised.value)
+    assert bold.with_suffix("").name in str(raised.value)
