@@ -58,8 +58,8 @@ class Example:
 EXAMPLE_STUDIES = {
     # 7t_trt and synthetic have two sessions per subject, and painflow needs at
     # least three cross-validation units per subject: session 3 repeats the
-    # layout of session 2 under its own label.
-    # Its one task is rest, which the rest-run test takes for rest runs.
+    # layout of session 2 under its own label. 7t_trt's one task, rest, is
+    # the rating task here, so the rest-run test (of task rest) is off.
     "7t_trt": Example(
         "rest",
         ("01", "02"),
