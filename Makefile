@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 DEMO_DATA := demo/data
+# The BIDS community's example layouts the discovery tests build from; the
+# script pins the pybids sdist they come from.
+BIDS_EXAMPLES := tests/data/bids-examples/pybids-sdist.json
 DEMO_CONFIG := config/demo.yaml
 DEMO_FSLR_CONFIG := config/demo_fslr.yaml
 SNAKEMAKE := $(BIN)/snakemake --profile profiles/local --configfile
@@ -42,7 +45,10 @@ lint: $(STAMP)
 system-packages:
 	tests/install_system_packages.sh
 
-test: lint system-packages
+$(BIDS_EXAMPLES): tools/fetch_bids_examples.py | $(STAMP)
+	$(BIN)/python tools/fetch_bids_examples.py
+
+test: lint system-packages $(BIDS_EXAMPLES)
 	$(BIN)/pytest
 
 clean-demo:

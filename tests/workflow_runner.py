@@ -81,15 +81,34 @@ def run_workflow(
     )
 
 
-def planned_jobs(output: str) -> list[tuple[str, dict]]:
-    """(rule, wildcards) of every job Snakemake lists (a dry run, a job's log)."""
-    jobs = []
+def job_blocks(output: str) -> list[tuple[str, str]]:
+    """(rule, text) of every job Snakemake lists (a dry run, a job's log)."""
+    blocks = []
     # Jobs of a group are listed indented under their group.
     for block in re.split(r"\n\s*(?=(?:local)?rule \w+:)", output):
         header = re.match(r"(?:local)?rule (\w+):", block)
-        if not header or "jobid:" not in block:
-            continue
+        if header and "jobid:" in block:
+            blocks.append((header.group(1), block))
+    return blocks
+
+
+def planned_jobs(output: str) -> list[tuple[str, dict]]:
+    """(rule, wildcards) of every job Snakemake lists (a dry run, a job's log)."""
+    jobs = []
+    for rule, block in job_blocks(output):
         wildcards = re.search(r"wildcards: (.*)", block)
         pairs = wildcards.group(1).split(", ") if wildcards else []
-        jobs.append((header.group(1), dict(pair.split("=", 1) for pair in pairs)))
+        jobs.append((rule, dict(pair.split("=", 1) for pair in pairs)))
+    return jobs
+
+
+def planned_files(output: str) -> list[tuple[str, dict]]:
+    """(rule, files) of every job Snakemake lists: ``input`` and ``output`` paths."""
+    jobs = []
+    for rule, block in job_blocks(output):
+        files = {}
+        for field in ("input", "output"):
+            listed = re.search(rf"^\s*{field}: (.*)$", block, re.MULTILINE)
+            files[field] = listed.group(1).split(", ") if listed else []
+        jobs.append((rule, files))
     return jobs

@@ -1,4 +1,6 @@
-if STUDY.prospective.mode == "split":
+# A study without sessions has no later session to predict (and no session
+# wildcard for the rule's log and benchmark).
+if STUDY.prospective.mode == "split" and STUDY.has_sessions:
 
     rule predict:
         """Score a later session with the prospective model: intervals, figure, metrics."""
