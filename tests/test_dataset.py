@@ -288,3 +288,26 @@ def test_dataset_description_records_an_assumed_scan_order(study, tmp_path):
     assert (table["order_source"] == ORDER_ASSUMED).all()
     log = (tmp_path / "describe.log").read_text()
     assert log.startswith("WARNING sub-01: no ") and "scan order assumed" in log
+
+
+def test_confounds_under_fmriprep_older_name_are_named_in_the_error(study):
+    confounds = next(
+        study.glob("derivatives/fmriprep/sub-01/ses-*/func/*_timeseries.tsv")
+    )
+    old = confounds.with_name(confounds.name.replace("_timeseries.", "_regressors."))
+    confounds.rename(old)
+    with pytest.raises(
+        FileNotFoundError, match=rf"{old.name} is there, .* before 20\.2"
+    ):
+        discover_runs(study_spec(study))
+
+
+def test_a_sessions_file_without_acq_time_leaves_the_order_assumed(study, caplog):
+    table = study / "sub-01" / "sub-01_sessions.tsv"
+    labels = ["1", "2", "10"]
+    table.write_text("session_id\tgroup\n" + "".join(f"ses-{s}\ta\n" for s in labels))
+    with caplog.at_level(logging.WARNING, logger="painflow"):
+        order = scan_order(study, "01", labels[::-1])
+    assert order["session"].tolist() == labels
+    assert set(order["order_source"]) == {ORDER_ASSUMED}
+    assert "with an acq_time column" in caplog.text

@@ -282,7 +282,19 @@ def check_derivatives(row: dict) -> None:
         if not path.exists():
             raise FileNotFoundError(
                 f"{path}: fMRIPrep output missing for {row['bold_raw']}"
+                + old_confounds_hint(path)
             )
+
+
+def old_confounds_hint(path: Path) -> str:
+    """Why a confounds table is missing when fMRIPrep before 20.2 wrote it."""
+    old = path.with_name(path.name.replace("_timeseries.", "_regressors."))
+    if old == path or not old.exists():
+        return ""
+    return (
+        f"; {old.name} is there, the name fMRIPrep used before 20.2: re-run a "
+        "current fMRIPrep, whose confounds painflow reads"
+    )
 
 
 def first_t1w(bids_dir: Path, subject: str) -> Path:

@@ -95,10 +95,19 @@ def acquisition_times(table_path: Path, sessions: list[str]) -> dict:
 def assumed_order_warning(subject: str, table_path: Path) -> str:
     """The warning that a subject's scan order was assumed from its labels."""
     return (
-        f"sub-{subject}: no {table_path}; scan order assumed to be the natural "
-        "order of the session labels (2 before 10). Add acq_time in that file "
-        "for the prospective test to follow the real order"
+        f"sub-{subject}: no {table_path} with an acq_time column; scan order "
+        "assumed to be the natural order of the session labels (2 before 10). "
+        "Add acq_time in that file for the prospective test to follow the real "
+        "order"
     )
+
+
+def has_acq_times(table_path: Path) -> bool:
+    """Whether a sessions file exists with an ``acq_time`` column (BIDS: optional)."""
+    if not table_path.exists():
+        return False
+    header = pd.read_csv(table_path, sep="\t", dtype=str, nrows=0)
+    return "acq_time" in header.columns
 
 
 def scan_order(bids_dir: Path, subject: str, sessions: list[str]) -> pd.DataFrame:
@@ -118,9 +127,9 @@ def scan_order(bids_dir: Path, subject: str, sessions: list[str]) -> pd.DataFram
     pandas.DataFrame
         ``SCAN_ORDER_COLUMNS``, one row per session in scan order: by
         ``acq_time`` in ``sub-<label>_sessions.tsv`` (``order_source``
-        ``acq_time``), ties by label; without that file, in the natural order
-        of the labels (``order_source`` ``assumed``, ``acq_time`` ``n/a``),
-        with a warning in the log.
+        ``acq_time``), ties by label; without that file or column, in the
+        natural order of the labels (``order_source`` ``assumed``,
+        ``acq_time`` ``n/a``), with a warning in the log.
 
     Raises
     ------
@@ -129,7 +138,7 @@ def scan_order(bids_dir: Path, subject: str, sessions: list[str]) -> pd.DataFram
     """
     table_path = sessions_table_path(bids_dir, subject)
     labels = sorted(set(sessions), key=natural_key)
-    if table_path.exists():
+    if has_acq_times(table_path):
         times = acquisition_times(table_path, labels)
         labels = sorted(labels, key=lambda label: (times[label], natural_key(label)))
         stamps = [times[label].isoformat() for label in labels]

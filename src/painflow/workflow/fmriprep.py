@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from painflow.core.bids import natural_key
 from painflow.inputs.dataset import first_t1w, fmriprep_outputs
 from painflow.inputs.fmriprep import output_spaces
@@ -61,9 +63,9 @@ class FmriprepPaths:
         rows = self.session_series(subject, session)
         entities = {}
         for name in names:
-            labels = {row[name] for row in rows}
-            if name != "run" and None not in labels:
-                entities[name] = sorted(labels, key=natural_key)
+            labels = [row[name] for row in rows]
+            if name != "run" and not any(pd.isna(label) for label in labels):
+                entities[name] = sorted(set(labels), key=natural_key)
         return entities
 
     def session_series(self, subject: str, session: str) -> list[dict]:
