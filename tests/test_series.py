@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import study_spec
 from hypothesis import given
@@ -18,6 +19,7 @@ from painflow.core.bids import (
     ENTITY_ORDER,
     SCAN_ENTITIES,
     bids_name,
+    label_entities,
     parse_entities,
     scan_label,
 )
@@ -29,6 +31,7 @@ from painflow.inputs.series import (
     run_ids,
     select_series,
 )
+from painflow.model.crossval import with_run_entities
 from painflow.workflow.study import Study
 
 LABELS = st.from_regex(r"[a-zA-Z0-9]{1,4}", fullmatch=True)
@@ -186,3 +189,24 @@ def test_fmriprep_is_asked_for_the_filtered_acquisitions_only(tiny_study, tmp_pa
     assert bold == {"session": "01", "task": "rating", **entities}
     unfiltered = Study.from_config(validated_config(tmp_path / "study", tmp_path / "o"))
     assert unfiltered.fmriprep_entities("01", "01") == {}
+
+
+def test_per_volume_tables_get_a_column_per_entity_their_run_labels_carry():
+    labels = ["acq-fullbrain_run-1", "acq-prefrontal", "acq-fullbrain_dir-AP_run-2"]
+    table = pd.DataFrame({"session": "1", "run": labels, "volume": [0, 1, 2]})
+    wide = with_run_entities(table)
+    assert list(wide.columns) == ["session", "acq", "dir", "run", "volume"]
+    assert wide["acq"].tolist() == ["fullbrain", "prefrontal", "fullbrain"]
+    assert wide["dir"].isna().tolist() == [True, True, False]
+    assert wide["run"].tolist() == labels
+    plain = table.assign(run=["1", "2", "10"])
+    assert with_run_entities(plain).equals(plain)
+
+
+@given(st.dictionaries(st.sampled_from(OPTIONAL[1:]), LABELS, min_size=1))
+def test_a_run_label_of_entities_reads_back_as_those_entities(present):
+    label = scan_label(present)
+    keys = dict((name, key) for name, key in ENTITY_ORDER)
+    assert label_entities(label) == {
+        keys[name]: value for name, value in present.items()
+    }

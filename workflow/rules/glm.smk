@@ -3,8 +3,8 @@ rule glm_session:
     input:
         unpack(glm_session_files),
     output:
-        effect=session_map(STUDY, "{subject}", "{session}"),
-        sidecar=session_map(STUDY, "{subject}", "{session}", json=True),
+        effect=session_map(STUDY),
+        sidecar=session_map(STUDY, json=True),
     log:
         session_record(STUDY, "logs", "log", ".txt"),
     benchmark:

@@ -17,7 +17,12 @@ import pandas as pd
 from painflow import __version__
 from painflow.analyses.metrics import METRICS, add_time_bins, scale_units
 from painflow.analyses.windows import scale_estimates
-from painflow.model.crossval import FittedModel, RunFeatures, predict_runs
+from painflow.model.crossval import (
+    FittedModel,
+    RunFeatures,
+    predict_runs,
+    with_run_entities,
+)
 from painflow.model.metadata import atlas_checksums, metadata_arrays
 
 VOLUME_SCALE = "volume"
@@ -213,7 +218,10 @@ def predicted_tables(
     )
     units = scale_units(binned, scale, ("time", "predicted", "rating"))
     bins = _with_interval(units, errors[scale], level)
-    return volumes.loc[:, list(PREDICT_COLUMNS)], bins.loc[:, list(TIMEBIN_COLUMNS)]
+    return (
+        with_run_entities(volumes.loc[:, list(PREDICT_COLUMNS)]),
+        with_run_entities(bins.loc[:, list(TIMEBIN_COLUMNS)]),
+    )
 
 
 def _with_interval(table: pd.DataFrame, errors: np.ndarray, level: float):

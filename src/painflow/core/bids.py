@@ -169,6 +169,26 @@ def parse_entities(filename: str | Path) -> dict:
     return parsed
 
 
+def label_entities(label: str) -> dict:
+    """BIDS key to label of a run label made of entities.
+
+    Parameters
+    ----------
+    label : str
+        A run's label in painflow's tables: a run entity's label (``1``), or
+        the entities that tell a session's runs apart (``acq-fullbrain_run-1``).
+
+    Returns
+    -------
+    dict
+        e.g. ``{"acq": "fullbrain", "run": "1"}``; empty for a plain label.
+    """
+    label = str(label)
+    if "-" not in label:
+        return {}
+    return dict(part.split("-", 1) for part in label.split("_"))
+
+
 _DIGITS = re.compile(r"([0-9]+)")
 
 

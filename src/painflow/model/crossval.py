@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from painflow.core.bids import ENTITY_ORDER, label_entities
 from painflow.core.stats import pearson_r
 from painflow.inputs.dataset import MIN_SESSIONS
 from painflow.model.decoder import available_components
@@ -306,7 +307,28 @@ def predict_runs(
         )
         for run in runs
     ]
-    return pd.concat(tables, ignore_index=True)
+    return with_run_entities(pd.concat(tables, ignore_index=True))
+
+
+def with_run_entities(table: pd.DataFrame) -> pd.DataFrame:
+    """A table with a column per entity its run labels carry, before ``run``.
+
+    Where a study's runs differ by more than their run entity, the ``run``
+    label holds those entities (``acq-fullbrain_run-1``); each entity besides
+    the run then gets a column of its own (``acq``), missing where a run has
+    none. Tables of other studies are returned as they are.
+    """
+    parsed = [label_entities(label) for label in table["run"]]
+    keys = [
+        key
+        for _, key in ENTITY_ORDER
+        if key != "run" and any(key in entities for entities in parsed)
+    ]
+    table = table.copy()
+    for key in keys:  # each goes just before run, so they keep BIDS order
+        values = [entities.get(key) for entities in parsed]
+        table.insert(table.columns.get_loc("run"), key, values)
+    return table
 
 
 @dataclass(frozen=True)

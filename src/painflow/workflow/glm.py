@@ -8,6 +8,8 @@ paths they build.
 
 from __future__ import annotations
 
+import re
+
 FOLDER = "glm"
 SESSION_DESC = "ses{session}"
 
@@ -40,16 +42,32 @@ def glm_map(
     )
 
 
-def session_map(study, subject: str, session: str, json: bool = False) -> str:
-    """One session's effect map (or its sidecar)."""
-    desc = SESSION_DESC.format(session=session)
+def unit_label(unit: str) -> str:
+    """A cross-validation unit as a BIDS label: its letters and digits.
+
+    A session label is one already; a run label made of entities (a dataset
+    without sessions, ``acq-fullbrain_run-1``) loses its separators.
+    """
+    return re.sub(r"[^a-zA-Z0-9]", "", str(unit))
+
+
+def session_map(
+    study,
+    subject: str = "{subject}",
+    session: str | None = None,
+    json: bool = False,
+) -> str:
+    """One session's effect map (or its sidecar); a pattern without ``session``."""
+    desc = SESSION_DESC
+    if session is not None:
+        desc = SESSION_DESC.format(session=unit_label(session))
     return glm_map(study, "effect", desc, json, subject=subject)
 
 
 def session_runs(study, subject: str, session: str):
-    """The subject's runs in one cross-validation unit."""
+    """The subject's runs in one cross-validation unit (as :func:`unit_label`)."""
     rows = study.subject_runs(subject)
-    return rows[rows[study.unit_column] == session]
+    return rows[rows[study.unit_column].map(unit_label) == session]
 
 
 def glm_session_inputs(study, subject: str, session: str) -> dict:
@@ -70,6 +88,12 @@ def glm_session_runs(study, subject: str, session: str) -> dict:
 def glm_inputs(study, subject: str) -> dict:
     """A subject's session maps and sidecars, and the atlas."""
     units = study.cv_units(subject)
+    labels = [unit_label(unit) for unit in units]
+    if len(set(labels)) < len(labels):
+        raise ValueError(
+            f"sub-{subject}: the runs {units} give GLM maps the same name; "
+            "give them distinct run labels"
+        )
     return {
         "effects": [session_map(study, subject, unit) for unit in units],
         "sidecars": [session_map(study, subject, unit, json=True) for unit in units],
