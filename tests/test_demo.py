@@ -1,8 +1,11 @@
 """The study's findings, reproduced on the demo simulation (`make demo`'s data).
 
-The demo is ``painflow simulate`` with its defaults: 2 subjects x 12 sessions
-x 3 runs of 10 minutes, 8 signal regions each.
+The demo is ``painflow simulate`` with the Makefile's ``DEMO_SIMULATION``: 2
+subjects x 12 sessions x 2 runs of 10 minutes, 8 signal regions each.
 """
+
+import re
+from pathlib import Path
 
 import pytest
 from conftest import decode_study, study_atlas, with_defaults
@@ -16,12 +19,23 @@ from painflow.signals.confounds import DenoiseSettings
 from painflow.simulation.study import simulate_study
 
 pytestmark = pytest.mark.workflow
+MAKEFILE = Path(__file__).resolve().parents[1] / "Makefile"
+# The rating runs a session of `make demo`'s simulation (the Makefile's flags).
+DEMO_RUNS = 2
+
+
+def test_the_makefile_simulates_the_demo_these_tests_check():
+    flags = re.search(r"^DEMO_SIMULATION := (.*)$", MAKEFILE.read_text(), re.M)
+    assert flags, "no DEMO_SIMULATION in the Makefile"
+    assert f"--runs {DEMO_RUNS}" in flags.group(1)
+    assert "--sessions" not in flags.group(1)  # the default 12, as tested here
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     study = tmp_path_factory.mktemp("demo")
-    simulate_study(study, artifacts=True)  # the defaults of `painflow simulate`
+    # `make demo`'s rating runs (its rest runs are not decoded here).
+    simulate_study(study, n_runs=DEMO_RUNS, artifacts=True)
     # As config/demo.yaml: the simulated jerks escape the low-passed FD.
     denoise = DenoiseSettings(**with_defaults("denoise", spike_std_dvars=1.5))
     return study, decode_study(study, n_bootstrap=10, denoise=denoise)

@@ -270,6 +270,23 @@ def test_cli_refuses_another_person_atlas_and_space(
     assert "no preprocessed BOLD" in capsys.readouterr().err
 
 
+def test_cli_scores_only_the_acquisitions_the_model_was_trained_on(
+    tiny_study, tiny_run, tmp_path, capsys
+):
+    arrays, record = read_model(prospective_model(tiny_run, "01"))
+    assert record["bold_filters"] == {}
+    record["bold_filters"] = {"acq": "mb4"}
+    del record["errors_by_scale"]  # read_model's addition, kept in arrays
+    model = tmp_path / "sub-01_atlas-AAL_desc-prospective_model.npz"
+    arrays["metadata"] = np.array(json.dumps(record))
+    write_npz(model, **arrays)
+    arguments = cli_arguments(tiny_study, tiny_run, "01", "03", tmp_path)
+    arguments[1] = str(model)
+    assert main(arguments) == 1
+    error = capsys.readouterr().err
+    assert "acq: ['mb4'] matches no BOLD file of sub-01 ses-03" in error
+
+
 def test_model_files_carry_their_metadata(tiny_run):
     _, record = read_model(prospective_model(tiny_run, "01"))
     assert record["subject"] == "01"

@@ -85,7 +85,9 @@ def test_files_of_one_series_without_echoes_are_an_error_naming_them(tmp_path):
         tmp_path / "sub-01_task-a_bold.nii.gz",
         tmp_path / "sub-01_task-a_bold.nii",
     ]
-    with pytest.raises(ValueError, match=r"sub-01_task-a_bold\.nii.*echo entity"):
+    with pytest.raises(
+        ValueError, match=r"sub-01_task-a_bold\.nii.*the same series as .*echo entity"
+    ):
         group_echoes(files)
 
 

@@ -93,9 +93,10 @@ def model_metadata(
         Whose model it is.
     settings : dict
         :func:`painflow.workflow.predict.model_settings` of the config: task,
-        rating column, space, denoise, alignment and features sections,
-        evaluation scales, the interval's ``predict`` section and the atlas's
-        name and file locations (relative to the output folder).
+        ``bold_filters``, rating column, space, denoise, alignment and
+        features sections, evaluation scales, the interval's ``predict``
+        section and the atlas's name and file locations (relative to the
+        output folder).
     atlas_files : dict
         The atlas's ``image``, ``labels`` and ``subcortex`` files (None:
         none), whose checksums are recorded.
@@ -123,6 +124,8 @@ def model_metadata(
         "atlas": {**settings["atlas"], **atlas_checksums(atlas_files)},
         "space": settings["space"],
         "task": settings["task"],
+        # The acquisitions the model was trained on, which it scores.
+        "bold_filters": settings["bold_filters"],
         "rating_column": settings["rating_column"],
         "rating_recording": settings["rating_recording"],
         "tr_range": [float(windows["tr"].min()), float(windows["tr"].max())],

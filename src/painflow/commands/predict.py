@@ -108,6 +108,7 @@ def _predict_session(args: argparse.Namespace) -> None:
         bids_dir=Path(args.bids_dir) if args.bids_dir else fmriprep_dir,
         fmriprep_dir=fmriprep_dir,
         task=record["task"],
+        bold_filters=record.get("bold_filters", {}),
         recording=record["rating_recording"],
         subjects=(args.subject,),
         check_derivatives=True,

@@ -98,8 +98,9 @@ def series_row(members: list[tuple[dict, Path]]) -> dict:
     echoes = [entities["echo"] for entities, _ in members]
     if len(members) > 1 and (None in echoes or len(set(echoes)) < len(echoes)):
         raise ValueError(
-            f"{members[1][1]}: shares its entities with {members[0][1]}; the files "
-            "of one series must differ by their echo entity alone"
+            f"{members[1][1]}: the same series as {members[0][1]} (the same "
+            "entities); keep one file of each series, and name the echoes of a "
+            "multi-echo series by their echo entity"
         )
     ordered = sorted(members, key=lambda member: natural_key(member[0]["echo"] or ""))
     entities = ordered[0][0]

@@ -93,12 +93,13 @@ def config_settings(config: dict) -> dict:
     Returns
     -------
     dict
-        ``task``, ``rating_column``, ``rating_recording``, ``space`` (space,
-        res, den), ``denoise``, ``alignment``, ``features``, ``scales``
-        (``evaluation.scales``) and ``predict``.
+        ``task``, ``bold_filters``, ``rating_column``, ``rating_recording``,
+        ``space`` (space, res, den), ``denoise``, ``alignment``, ``features``,
+        ``scales`` (``evaluation.scales``) and ``predict``.
     """
     return {
         "task": config["task"],
+        "bold_filters": config["bold_filters"],
         "rating_column": config["ratings"]["column"],
         "rating_recording": config["ratings"]["recording"],
         "space": {key: config[key] for key in ("space", "res", "den")},
