@@ -147,24 +147,27 @@ def test_run_units_label_each_file_with_its_unit_and_run(study):
     units = study.run_units(features, qc)
     assert list(units) == [Path(path).name for path in features + qc]
     for row, path in zip(rows.itertuples(), features, strict=True):
-        assert f"ses-{row.session}" in path and f"run-{row.run}" in path
-        assert units[Path(path).name] == {"session": row.session, "run": row.run}
+        assert f"ses-{row.session}_{row.scan}_" in path
+        assert units[Path(path).name] == {"session": row.session, "run": row.run_id}
 
 
 def test_an_unknown_run_or_subject_is_an_error_naming_it(study):
     subject, session, run = missing(study)[0]
-    with pytest.raises(KeyError, match=f"sub-{subject} ses-{session} run-{run}"):
-        study.find_run(subject, session, run)
+    scan = f"task-rating_run-{run}"
+    with pytest.raises(KeyError, match=f"sub-{subject} ses-{session} {scan}"):
+        study.find_run(subject, session, scan)
     with pytest.raises(KeyError, match="sub-09: no such subject"):
         study.subject_runs("09")
-    path = study.run_output("edges", ".npz", subject=subject, session=session, run=run)
+    path = study.run_output(
+        "edges", ".npz", subject=subject, session=session, scan=scan
+    )
     with pytest.raises(KeyError, match=f"run-{run}"):
         study.run_units([path])
 
 
 def test_run_inputs_are_the_discovered_files(study):
     row = study.runs.iloc[3]
-    inputs = study.run_inputs(row["subject"], row["session"], row["run"])
+    inputs = study.run_inputs(row["subject"], row["session"], row["scan"])
     assert inputs["bold"] == str(row["bold"])
     assert inputs["ratings"] == str(row["ratings"])
     assert inputs["atlas_image"] == study.config["atlas"]["image"]
@@ -175,7 +178,7 @@ def test_output_paths(study):
     out = study.output_dir
     assert study.run_output("edges", ".npz") == str(
         out / "sub-{subject}/ses-{session}/func/"
-        "sub-{subject}_ses-{session}_task-rating_run-{run}_atlas-AAL_edges.npz"
+        "sub-{subject}_ses-{session}_{scan}_atlas-AAL_edges.npz"
     )
     assert study.output("model", ".npz", subject="01") == str(
         out / "sub-01/decoding/sub-01_atlas-AAL_model.npz"
@@ -211,7 +214,7 @@ def test_log_and_benchmark_paths_by_level(study):
     logs = study.output_dir / "logs"
     assert study.log("extract_signals") == str(
         logs / "extract_signals/sub-{subject}/ses-{session}/"
-        "sub-{subject}_ses-{session}_task-rating_run-{run}_atlas-AAL_log.txt"
+        "sub-{subject}_ses-{session}_{scan}_atlas-AAL_log.txt"
     )
     assert study.log("fit_decoder", level="subject") == str(
         logs / "fit_decoder/sub-{subject}/sub-{subject}_log.txt"
@@ -282,7 +285,7 @@ def test_fmriprep_paths_of_a_study_painflow_preprocesses(
     )
     bold = preprocessed.fmriprep_run_outputs()["bold"]
     assert bold.startswith(str(fmriprep / "sub-{subject}/ses-{session}/func/"))
-    assert "_task-rating_run-{run}_" in bold
+    assert "_ses-{session}_{scan}_space-" in bold  # task and run in {scan}
     settings = preprocessed.fmriprep_settings()
     assert settings["output_spaces"] == ["MNI152NLin6Asym:res-6"]
     assert settings["cifti_output"] is None

@@ -178,18 +178,22 @@ class Study(FmriprepPaths):
 
     def find_run(self, subject: str, session: str | None, scan: str) -> pd.Series:
         """The discovered run of these labels (session ignored without sessions)."""
+        return pd.Series(self._row(subject, session, scan)._asdict())
+
+    def _row(self, subject: str, session: str | None, scan: str):
+        """The discovered run's row (a named tuple: quick, for every file)."""
         key = (subject, session if self.has_sessions else None, scan)
         if key not in self._rows:
             raise KeyError(
                 f"no discovered run sub-{subject} ses-{session} {scan} "
                 f"in {self.dataset.bids_dir}"
             )
-        return pd.Series(self._rows[key]._asdict())
+        return self._rows[key]
 
-    def run_of(self, path: str) -> pd.Series:
-        """The discovered run a per-run file belongs to, from its name."""
+    def run_of(self, path: str):
+        """The discovered run a per-run file belongs to, from its name (a row)."""
         entities = parse_entities(path)
-        return self.find_run(
+        return self._row(
             entities.get("subject"), entities.get("session"), scan_label(entities)
         )
 
@@ -211,8 +215,8 @@ class Study(FmriprepPaths):
         for path in (str(path) for paths in lists for path in paths):
             row = self.run_of(path)
             units[file_key(path)] = {
-                "session": row[self.unit_column],
-                "run": row["run_id"],
+                "session": getattr(row, self.unit_column),
+                "run": row.run_id,
             }
         return units
 
