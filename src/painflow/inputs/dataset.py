@@ -7,6 +7,7 @@ job starts.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,6 +130,11 @@ class DatasetSpec:
         )
 
 
+def raw_files(echoes: Iterable[tuple]) -> list[str]:
+    """Every raw BOLD file of some runs (each run's ``echoes``), in order."""
+    return [str(path) for paths in echoes for path in paths]
+
+
 def run_entities(row) -> dict:
     """The entities that name a run's files: subject, session (or None), scan."""
     return {name: row[name] for name in RUN_ENTITIES}
@@ -244,6 +250,11 @@ def find_bold(spec: DatasetSpec) -> list[Path]:
     return found
 
 
+def task_place(spec: DatasetSpec) -> str:
+    """Where a task's runs were looked for, for the errors about them."""
+    return f"task '{spec.task}' in {spec.bids_dir}"
+
+
 def find_series(spec: DatasetSpec) -> list[dict]:
     """The BOLD series of the task that the config's ``bold_filters`` select.
 
@@ -252,8 +263,8 @@ def find_series(spec: DatasetSpec) -> list[dict]:
     list of dict
         :func:`painflow.inputs.series.group_echoes` of :func:`find_bold`.
     """
-    where = f"task '{spec.task}' in {spec.bids_dir}"
-    return select_series(group_echoes(find_bold(spec)), spec.bold_filters, where)
+    series = group_echoes(find_bold(spec))
+    return select_series(series, spec.bold_filters, task_place(spec))
 
 
 def describe_series(spec: DatasetSpec, series: dict) -> dict:
@@ -348,7 +359,7 @@ def discover_runs(spec: DatasetSpec) -> pd.DataFrame:
     """
     rows = [describe_run(spec, series) for series in find_series(spec)]
     runs = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
-    runs["run_id"] = run_ids(rows, f"task '{spec.task}' in {spec.bids_dir}")
+    runs["run_id"] = run_ids(rows, task_place(spec))
     with_session = runs["session"].notna()
     if with_session.any() and not with_session.all():
         raise ValueError(f"{spec.bids_dir}: some runs have sessions and some do not")
@@ -423,10 +434,15 @@ def session_runs(spec: DatasetSpec, subject: str, session: str) -> pd.DataFrame:
         a confounds table, or (with a raw dataset) a rating recording.
     """
     with_ratings = spec.bids_dir != spec.fmriprep_dir
-    found = session_preproc_bold(spec, subject, session)
+    where = f"sub-{subject} ses-{session}"
+    found = [
+        {**series_entities(bold), "bold": bold}
+        for bold in session_preproc_bold(spec, subject, session)
+    ]
     rows = []
-    for bold in found:
-        run = {"subject": subject, "session": session, "scan": scan_of(bold)}
+    for found_row in select_series(found, spec.bold_filters, where):
+        bold, scan = found_row["bold"], scan_label(found_row)
+        run = {"subject": subject, "session": session, "scan": scan}
         raw = bids_path(spec.bids_dir, run, "bold", ".nii.gz")
         row = {"bold_raw": raw if with_ratings else bold, **fmriprep_outputs(spec, run)}
         check_derivatives(row)
@@ -436,17 +452,15 @@ def session_runs(spec: DatasetSpec, subject: str, session: str) -> pd.DataFrame:
         tr_source = (spec.bids_dir, raw) if with_ratings else (spec.fmriprep_dir, bold)
         rows.append(
             {
-                **series_entities(bold),
-                "scan": run["scan"],
+                **found_row,
+                "scan": scan,
                 "bold_raw": row["bold_raw"],
-                "bold": bold,
                 "confounds": row["confounds"],
                 "ratings": ratings,
                 "tr": repetition_time(*tr_source),
             }
         )
-    rows = select_series(rows, spec.bold_filters, f"sub-{subject} ses-{session}")
-    ids = run_ids(rows, f"sub-{subject} ses-{session}")
+    ids = run_ids(rows, where)
     labelled = [{**row, "run_id": label} for row, label in zip(rows, ids, strict=True)]
     return pd.DataFrame(labelled)
 
@@ -473,8 +487,3 @@ def series_entities(path: Path) -> dict:
     """The series entities of a file named after its series (None: absent)."""
     parsed = parse_entities(path)
     return {name: parsed.get(name) for name in SERIES_ENTITIES}
-
-
-def scan_of(path: Path) -> str:
-    """The series label (task to part) of a file named after its series."""
-    return scan_label(parse_entities(path))

@@ -29,7 +29,7 @@ FILTER_KEYS = {
     "run": "run",
     "part": "part",
 }
-# The entities besides the run that may tell a session's series apart.
+# The entities that may tell a session's series apart (task aside).
 IDENTITY_ENTITIES = tuple(FILTER_KEYS.values())
 # fMRIPrep preprocesses the magnitude of complex-valued BOLD and ignores the rest.
 SKIPPED_PARTS = ("phase", "real", "imag")

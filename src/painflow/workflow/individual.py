@@ -14,7 +14,7 @@ import pandas as pd
 
 from painflow.atlas.configured import INDIVIDUAL
 from painflow.atlas.named import fslr_midthickness
-from painflow.inputs.dataset import DatasetSpec
+from painflow.inputs.dataset import DatasetSpec, raw_files
 from painflow.inputs.restruns import discover_rest_runs
 
 CROSS_SUBJECT_LEFT_OUT = (
@@ -94,8 +94,7 @@ class IndividualAtlas:
     def raw_bold(self, subject: str, session: str) -> list[str]:
         """Raw BOLD files of a session's rest runs."""
         rows = self.subject_rest_runs(subject)
-        echoes = rows[rows["session"] == session]["echoes"]
-        return [str(path) for paths in echoes for path in paths]
+        return raw_files(rows[rows["session"] == session]["echoes"])
 
     def surfaces(self, subject: str) -> dict[str, str]:
         """Left and right midthickness of a subject (config, else the group's)."""

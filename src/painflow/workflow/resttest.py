@@ -14,7 +14,7 @@ import dataclasses
 
 import pandas as pd
 
-from painflow.inputs.dataset import DatasetSpec
+from painflow.inputs.dataset import DatasetSpec, raw_files
 from painflow.inputs.restruns import find_rest_runs
 
 REST_TEST_LEFT_OUT = (
@@ -110,4 +110,4 @@ class RestTest:
         """Raw BOLD of the session's scored rest run (none without one)."""
         if session not in self.sessions(subject):
             return []
-        return [str(path) for path in self.run(subject, session)["echoes"]]
+        return raw_files([self.run(subject, session)["echoes"]])

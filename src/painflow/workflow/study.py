@@ -26,6 +26,7 @@ from painflow.inputs.dataset import (
     DatasetSpec,
     cv_unit_column,
     discover_runs,
+    raw_files,
 )
 from painflow.inputs.fmriprep import check_engine, resolve_license
 from painflow.inputs.scanorder import orders_by_subject, scan_order_table
@@ -231,8 +232,7 @@ class Study(FmriprepPaths):
 
     def session_raw_bold(self, subject: str, session: str) -> list[str]:
         """Raw BOLD files of one session, rest runs included."""
-        echoes = self.runs_in(subject, [session])["echoes"]
-        rating = [str(path) for paths in echoes for path in paths]
+        rating = raw_files(self.runs_in(subject, [session])["echoes"])
         rest = [
             *(self.individual.raw_bold(subject, session) if self.individual else []),
             *(self.rest_test.raw_bold(subject, session) if self.rest_test else []),
